@@ -1,0 +1,1 @@
+"""Rasa SDK custom actions: translate between Rasa's tracker and assistant/."""

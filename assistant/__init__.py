@@ -1,0 +1,1 @@
+"""Helping Hands: a patient shopping assistant for older residents."""

@@ -1,0 +1,1 @@
+"""Channels: each knows its provider's wire format and nothing of groceries."""

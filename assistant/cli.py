@@ -1,0 +1,200 @@
+"""The `helping-hands` command: run, chat, train, seed and import a catalogue."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from assistant.catalogue import import_catalogue, seed_demo_catalogue
+from assistant.config import Settings, load_settings
+from assistant.errors import CatalogueImportError
+from assistant.residents import add_resident, find_by_phone, normalise_phone
+from assistant.store import open_database
+
+logger = logging.getLogger("assistant")
+
+DEMO_RESIDENT = ("+447700900123", "Joan Smith", "12 Station Road, Anytown AB1 2CD")
+
+
+def configure_logging(debug: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def seed(settings: Settings) -> None:
+    """Create the database, apply migrations and load the demo data."""
+    db = open_database(settings.database_path)
+    added = seed_demo_catalogue(db)
+    if added:
+        logger.info("loaded %s demo products", added)
+    phone, name, address = DEMO_RESIDENT
+    if find_by_phone(db, phone) is None:
+        add_resident(db, phone, name, address, "Ring the bell twice")
+        logger.info("added the demo resident")
+    db.close()
+
+
+def command_seed(args, settings: Settings) -> int:
+    seed(settings)
+    return 0
+
+
+def command_train(args, settings: Settings) -> int:
+    from assistant.training import ensure_model
+
+    ensure_model(settings.model_path, force=args.force)
+    return 0
+
+
+def command_run(args, settings: Settings) -> int:
+    from assistant.supervisor import Supervisor, child_processes
+    from assistant.training import ensure_model
+
+    seed(settings)
+    ensure_model(settings.model_path)
+    logger.info(
+        "starting Helping Hands on http://%s:%s (ready when /healthz says ok)",
+        settings.host, settings.port,
+    )
+    return Supervisor(child_processes(settings)).run()
+
+
+def command_catalogue_import(args, settings: Settings) -> int:
+    db = open_database(settings.database_path)
+    try:
+        added, updated = import_catalogue(db, Path(args.file).read_text("utf-8"))
+    except CatalogueImportError as error:
+        print(f"Nothing was imported: {len(error.problems)} bad row(s).",
+              file=sys.stderr)
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    except (OSError, UnicodeDecodeError) as error:
+        print(f"Could not read {args.file}: {error}", file=sys.stderr)
+        return 1
+    print(f"Imported {added} new and {updated} updated product(s).")
+    return 0
+
+
+def rasa_is_up(settings: Settings) -> bool:
+    try:
+        response = httpx.get(
+            settings.rasa_url + "/status", params={"token": settings.rasa_token()},
+            timeout=2.0,
+        )
+        actions = httpx.get(settings.actions_url + "/health", timeout=2.0)
+    except httpx.HTTPError:
+        return False
+    return response.status_code == 200 and actions.status_code == 200
+
+
+def command_chat(args, settings: Settings) -> int:
+    """Talk to the assistant in the terminal, as a resident would by SMS."""
+    from assistant.supervisor import Supervisor, child_processes
+    from assistant.training import ensure_model
+
+    phone = normalise_phone(args.as_phone or DEMO_RESIDENT[0])
+    if phone is None:
+        print("That phone number doesn't look right. Try +447700900123.")
+        return 2
+    seed(settings)
+    started = []
+    if not rasa_is_up(settings):
+        ensure_model(settings.model_path)
+        print("Starting the assistant (about half a minute)...")
+        supervisor = Supervisor(child_processes(settings, with_gateway=False))
+        for child in supervisor.children:
+            child.start()
+        started = supervisor.children
+        deadline = time.monotonic() + 180
+        while not rasa_is_up(settings):
+            if time.monotonic() > deadline:
+                print("The assistant did not start; see the messages above.")
+                return 1
+            time.sleep(1)
+    try:
+        asyncio.run(chat_loop(settings, phone))
+    finally:
+        for child in reversed(started):
+            child.stop()
+    return 0
+
+
+async def chat_loop(settings: Settings, phone: str) -> None:
+    from assistant import messages
+    from assistant.conversation import ConversationRouter
+    from assistant.rasa_client import RasaClient
+    from assistant.residents import resident_for_phone
+
+    db = open_database(settings.database_path)
+    rasa = RasaClient(settings.rasa_url, settings.rasa_token(),
+                      settings.rasa_timeout_seconds)
+    router = ConversationRouter(db, rasa)
+    print(f"Chatting as {phone}. Type your message; an empty line or Ctrl-D ends.")
+    try:
+        while True:
+            try:
+                text = await asyncio.to_thread(input, "you> ")
+            except EOFError:
+                break
+            if not text.strip():
+                break
+            resident = resident_for_phone(db, phone)
+            inbound_id, _ = messages.record_inbound(db, "terminal", None,
+                                                    resident.id, text)
+            for reply in await router.handle(resident, text, "terminal", inbound_id):
+                print("assistant> " + reply.replace("\n", "\n           "))
+    finally:
+        await rasa.close()
+        db.close()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="helping-hands", description="Helping Hands shopping assistant."
+    )
+    parser.add_argument("--debug", action="store_true", help="log at DEBUG level")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="start Rasa, the actions and the gateway")
+    run.set_defaults(handler=command_run)
+
+    chat = commands.add_parser("chat", help="talk to the assistant in the terminal")
+    chat.add_argument("--as", dest="as_phone", metavar="PHONE",
+                      help="the resident's phone number (default: the demo resident)")
+    chat.set_defaults(handler=command_chat)
+
+    train = commands.add_parser("train", help="train the Rasa model if data changed")
+    train.add_argument("--force", action="store_true", help="train even if current")
+    train.set_defaults(handler=command_train)
+
+    seed_parser = commands.add_parser("seed", help="create the database and demo data")
+    seed_parser.set_defaults(handler=command_seed)
+
+    catalogue = commands.add_parser("catalogue", help="manage the catalogue")
+    catalogue_commands = catalogue.add_subparsers(dest="catalogue_command",
+                                                  required=True)
+    importer = catalogue_commands.add_parser(
+        "import", help="add or update products from a CSV file, all or nothing")
+    importer.add_argument("file", help="CSV with sku,aisle,name,size,price_pence,"
+                          "aliases")
+    importer.set_defaults(handler=command_catalogue_import)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    configure_logging(args.debug)
+    return args.handler(args, load_settings())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,178 @@
+"""Finding catalogue products in residents' words, forgivingly.
+
+Words are matched after cleaning and making singular; then, for words the
+catalogue does not know, by spelling (small edit distance) and by sound (a
+phonetic code), so "brocoli", "sausges" and "seriel" still find their product.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import jellyfish
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
+
+from assistant.catalogue import Product
+from assistant.words import (
+    NUMBER_WORDS,
+    STOPWORDS,
+    UNIT_WORDS,
+    canonical_tokens,
+    singular,
+)
+
+# Words in product names that say nothing about which product it is.
+NAME_FILLER = {"of", "and", "in", "with", "the", "a", "for", "style"}
+MAX_OPTIONS = 4
+
+
+@dataclass(frozen=True)
+class Match:
+    """What a run of words names: one product, several to choose from, or none."""
+
+    words: str
+    products: tuple[Product, ...]
+
+    @property
+    def is_unique(self) -> bool:
+        return len(self.products) == 1
+
+
+@dataclass
+class ProductIndex:
+    """An index of the catalogue for forgiving lookups by name and alias."""
+
+    products: list[Product]
+    by_sku: dict[str, Product] = field(init=False)
+    keywords: dict[str, frozenset[str]] = field(init=False)
+    name_words: dict[str, tuple[str, ...]] = field(init=False)
+    phrases: dict[tuple[str, ...], set[str]] = field(init=False)
+    vocabulary: set[str] = field(init=False)
+    sounds: dict[str, set[str]] = field(init=False)
+    all_phrases: list[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.by_sku = {p.sku: p for p in self.products}
+        self.keywords, self.name_words, self.phrases = {}, {}, {}
+        self.sounds, self.all_phrases = {}, []
+        for product in self.products:
+            name = content_words(product.name)
+            words = set(name)
+            for phrase in (product.name, *product.aliases):
+                phrase_words = content_words(phrase)
+                words.update(phrase_words)
+                self.phrases.setdefault(tuple(phrase_words), set()).add(product.sku)
+                self.all_phrases.append(phrase.lower())
+            self.keywords[product.sku] = frozenset(words)
+            self.name_words[product.sku] = tuple(name)
+        self.vocabulary = set().union(*self.keywords.values()) - STOPWORDS
+        for word in self.vocabulary:
+            if len(word) >= 4:
+                self.sounds.setdefault(sound_of(word), set()).add(word)
+        self._correct = lru_cache(maxsize=8192)(self._correct_uncached)
+
+    def correct(self, word: str) -> str | None:
+        """The catalogue word `word` stands for, or None if it names no product."""
+        return self._correct(word)
+
+    def _correct_uncached(self, word: str) -> str | None:
+        if word in self.vocabulary:
+            return word
+        if word in STOPWORDS or word in NUMBER_WORDS or word.isdigit():
+            return None
+        if len(word) < 4:
+            return None
+        allowed = 1 if len(word) < 7 else 2
+        best = process.extractOne(
+            word, self.vocabulary, scorer=Levenshtein.distance,
+            score_cutoff=allowed,
+        )
+        if best is not None:
+            return best[0]
+        if len(word) >= 5:
+            alike = self.sounds.get(sound_of(word), set())
+            close = [
+                w for w in alike
+                if Levenshtein.distance(w, word) <= max(2, len(word) // 3)
+            ]
+            if close:
+                return min(close, key=lambda w: Levenshtein.distance(w, word))
+        return None
+
+    def candidates(self, words: tuple[str, ...]) -> list[Product]:
+        """Products whose name and aliases contain every one of `words`."""
+        wanted = set(words)
+        return [
+            self.by_sku[sku]
+            for sku, keywords in self.keywords.items()
+            if wanted <= keywords
+        ]
+
+    def lookup(self, words: tuple[str, ...]) -> Match | None:
+        """What a run of catalogue words names, narrowed as far as the words allow."""
+        if not words:
+            return None
+        exact = self.phrases.get(words)
+        if exact is not None and len(exact) == 1:
+            return Match(" ".join(words), (self.by_sku[next(iter(exact))],))
+        found = self.candidates(words)
+        if not found:
+            return None
+        if exact:
+            found = [p for p in found if p.sku in exact] or found
+        return Match(" ".join(words), tuple(self.rank(found, words)))
+
+    def rank(self, products: list[Product], words: tuple[str, ...]) -> list[Product]:
+        """Closest first: names made mostly of the words asked for, then cheapest."""
+
+        def closeness(product: Product) -> tuple[float, int, str]:
+            name = self.name_words[product.sku]
+            covered = sum(1 for w in name if w in words)
+            return (-covered / max(len(name), 1), product.price_pence, product.name)
+
+        return sorted(products, key=closeness)
+
+    def closest(self, text: str, limit: int = 3) -> list[Product]:
+        """Products whose names or aliases look most like `text`, for suggestions."""
+        results = process.extract(
+            text.lower(), self.all_phrases, scorer=fuzz.WRatio, limit=limit * 4,
+            score_cutoff=60,
+        )
+        found: list[Product] = []
+        for phrase, _score, _ in results:
+            for product in self.products_for_phrase(phrase):
+                if product not in found:
+                    found.append(product)
+        return found[:limit]
+
+    def products_for_phrase(self, phrase: str) -> list[Product]:
+        skus = self.phrases.get(tuple(content_words(phrase)), set())
+        return [self.by_sku[s] for s in sorted(skus)]
+
+
+def content_words(text: str) -> list[str]:
+    return [w for w in canonical_tokens(text) if w not in NAME_FILLER]
+
+
+def sound_of(word: str) -> str:
+    return jellyfish.metaphone(word)
+
+
+def is_unit(word: str) -> bool:
+    return singular(word) in UNIT_WORDS
+
+
+def distinguishing_labels(products: tuple[Product, ...]) -> list[str]:
+    """Short names that tell the options apart: "semi-skimmed", "whole"."""
+    names = [re.findall(r"[\w'-]+", p.name) for p in products]
+    common = set.intersection(*(set(w.lower() for w in n) for n in names))
+    labels = []
+    for product, words in zip(products, names, strict=True):
+        label = " ".join(w for w in words if w.lower() not in common).lower()
+        labels.append(label or product.name.lower())
+    if len(set(labels)) < len(labels):
+        labels = [f"{lbl}, {p.size}" for lbl, p in zip(labels, products, strict=True)]
+    return labels

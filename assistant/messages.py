@@ -1,0 +1,96 @@
+"""Every message in and out, stored before it is acted on."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import sqlite_utils
+
+from assistant.store import transaction, utc_now
+
+
+def record_inbound(
+    db: sqlite_utils.Database, channel: str, provider_id: str | None,
+    resident_id: str | None, body: str,
+) -> tuple[int, bool]:
+    """Store an inbound message once per provider id.
+
+    Returns:
+        The message's id and whether it is new (False for a retried webhook).
+    """
+    with transaction(db):
+        if provider_id:
+            row = db.execute(
+                "SELECT id FROM messages WHERE channel = ? AND provider_id = ?",
+                [channel, provider_id],
+            ).fetchone()
+            if row:
+                return row[0], False
+        try:
+            message_id = db["messages"].insert(
+                {
+                    "resident_id": resident_id,
+                    "channel": channel,
+                    "direction": "in",
+                    "provider_id": provider_id,
+                    "body": body,
+                    "status": "received",
+                    "created_at": utc_now(),
+                }
+            ).last_pk
+        except sqlite3.IntegrityError:
+            row = db.execute(
+                "SELECT id FROM messages WHERE channel = ? AND provider_id = ?",
+                [channel, provider_id],
+            ).fetchone()
+            return row[0], False
+    return message_id, True
+
+
+def record_outbound(
+    db: sqlite_utils.Database, resident_id: str | None, channel: str, body: str,
+    reply_to: int | None = None, status: str = "sent",
+) -> int:
+    return db["messages"].insert(
+        {
+            "resident_id": resident_id,
+            "channel": channel,
+            "direction": "out",
+            "reply_to": reply_to,
+            "body": body,
+            "status": status,
+            "created_at": utc_now(),
+        }
+    ).last_pk
+
+
+def set_status(db: sqlite_utils.Database, message_id: int, status: str) -> None:
+    db.execute("UPDATE messages SET status = ? WHERE id = ?", [status, message_id])
+
+
+def message_status(db: sqlite_utils.Database, message_id: int) -> str:
+    return db.execute(
+        "SELECT status FROM messages WHERE id = ?", [message_id]
+    ).fetchone()[0]
+
+
+def replies_to(db: sqlite_utils.Database, message_id: int) -> list[str]:
+    """The replies already given to an inbound message, in order."""
+    return [
+        row[0]
+        for row in db.execute(
+            "SELECT body FROM messages WHERE reply_to = ? AND direction = 'out' "
+            "ORDER BY id",
+            [message_id],
+        ).fetchall()
+    ]
+
+
+def transcript(db: sqlite_utils.Database, resident_id: str, limit: int = 200) -> list[dict]:
+    return list(
+        db.query(
+            "SELECT direction, channel, body, created_at FROM messages "
+            "WHERE resident_id = ? ORDER BY id DESC LIMIT ?",
+            [resident_id, limit],
+        )
+    )[::-1]

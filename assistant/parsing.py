@@ -1,0 +1,256 @@
+"""Reading a shopping request: which products, how many of each, what was unknown."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from assistant.catalogue import Product
+from assistant.matching import Match, ProductIndex
+from assistant.words import (
+    HOMOPHONE_NUMBERS,
+    STOPWORDS,
+    UNIT_WORDS,
+    number_value,
+    singular,
+    tokens,
+)
+
+COLLECTIVES = {"couple": 2, "pair": 2, "few": 3, "dozen": 12, "score": 20,
+               "hundred": 100, "thousand": 1000, "million": 1_000_000}
+FILLERS_IN_NAMES = {"of", "and", "with", "in"}
+MEASURES = {"pint", "litre", "liter", "l", "kg", "kilo", "g", "gram", "ml", "lb"}
+REFERENCES = re.compile(
+    r"\b(of (those|them|that|these)|same again|the same|another one|another|"
+    r"one more|more of)\b"
+)
+SIZE_PATTERN = re.compile(r"(\d+(?:\.\d+)?)\s*(pints?|litres?|l|kg|g|ml|pack|eggs?)\b")
+
+
+@dataclass(frozen=True)
+class ItemRequest:
+    """One product asked for, with how many."""
+
+    quantity: int
+    match: Match | None
+    quantity_given: bool = True
+    refers_to_last: bool = False
+
+
+@dataclass
+class ParsedRequest:
+    """Everything read from one message."""
+
+    items: list[ItemRequest] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Word:
+    text: str
+    kind: str  # number, unit, product, filler, other
+    value: str | int | None = None
+
+
+def classify(words: list[str], index: ProductIndex) -> list[_Word]:
+    """Label each word as a number, a unit, a product word, a filler or other."""
+    labelled = []
+    for position, word in enumerate(words):
+        base = singular(word)
+        number = number_value(word)
+        if word == "half":
+            labelled.append(_Word(word, "number", "half"))
+        elif number is not None and word not in ("no", "zero"):
+            if word in HOMOPHONE_NUMBERS:
+                upcoming = words[position + 1] if position + 1 < len(words) else ""
+                follows = index.correct(singular(upcoming)) or singular(
+                    upcoming) in UNIT_WORDS
+                labelled.append(
+                    _Word(word, "number", number) if follows and upcoming not in
+                    STOPWORDS else _Word(word, "filler")
+                )
+            else:
+                labelled.append(_Word(word, "number", number))
+        elif base in UNIT_WORDS and (
+            index.correct(base) != base or introduces_product(words, position, index)
+        ):
+            labelled.append(_Word(word, "unit", base))
+        elif (found := index.correct(base) or index.correct(word)) is not None:
+            labelled.append(_Word(word, "product", found))
+        elif base in UNIT_WORDS:
+            labelled.append(_Word(word, "unit", base))
+        elif word in STOPWORDS or word in FILLERS_IN_NAMES:
+            labelled.append(_Word(word, "filler"))
+        else:
+            labelled.append(_Word(word, "other"))
+    return labelled
+
+
+def introduces_product(words: list[str], position: int, index: ProductIndex) -> bool:
+    """Whether a unit word such as "tin" or "roll" is followed by what it holds."""
+    upcoming = words[position + 1 : position + 3]
+    if upcoming and upcoming[0] == "of":
+        return True
+    return bool(upcoming) and index.correct(singular(upcoming[0])) is not None
+
+
+def quantity_of(words: list[_Word]) -> int | None:
+    """The quantity said by the last group of number words in `words`."""
+    group: list[_Word] = []
+    for word in words:
+        if word.kind == "number":
+            group.append(word)
+        elif word.kind in ("product", "other") and group:
+            group = []
+    if not group:
+        return None
+    total, pending, halve = 0, 0, False
+    for word in group:
+        if word.value == "half":
+            halve = True
+        elif word.text in COLLECTIVES:
+            pending = (pending or 1) * COLLECTIVES[word.text]
+            total, pending = total + pending, 0
+        else:
+            if pending and int(word.value) >= pending:  # "one two" is not twelve
+                total, pending = total + pending, 0
+            pending += int(word.value)
+    total += pending
+    if halve:
+        total = max(total // 2, 1)
+    return total
+
+
+def apply_size_hint(
+    match: Match, before: list[_Word], quantity: int
+) -> tuple[Match, int]:
+    """Use "two pints", "a dozen" or "500g" to pick a size, when one fits."""
+    units = {w.value for w in before if w.kind == "unit"}
+    said_dozen = any(w.text == "dozen" for w in before)
+    if not (units & MEASURES or said_dozen) or len(match.products) < 2:
+        return match, quantity
+
+    def size_of(product: Product) -> tuple[float, str] | None:
+        found = SIZE_PATTERN.search(product.size.lower())
+        if not found:
+            return None
+        return float(found.group(1)), singular(found.group(2))
+
+    def fits(amount: float) -> tuple[Product, ...]:
+        return tuple(
+            p for p in match.products
+            if (size := size_of(p)) and size[0] == amount
+            and (said_dozen or size[1] in units or size[1] == "l" and "litre" in units)
+        )
+
+    exact = fits(quantity)
+    if exact:
+        return Match(match.words, exact), 1
+    single = fits(1)
+    if single and not said_dozen:
+        return Match(match.words, single), quantity
+    return match, quantity
+
+
+def split_run(run: list[_Word], index: ProductIndex) -> list[tuple[int, int, Match]]:
+    """Split a run of product words into the fewest products, longest first."""
+    words = [w.value for w in run if w.kind == "product"]
+    positions = [i for i, w in enumerate(run) if w.kind == "product"]
+    found, start = [], 0
+    while start < len(words):
+        for end in range(len(words), start, -1):
+            match = index.lookup(tuple(words[start:end]))
+            if match is not None:
+                found.append((positions[start], positions[end - 1], match))
+                start = end
+                break
+        else:
+            start += 1
+    return found
+
+
+def parse_request(text: str, index: ProductIndex) -> ParsedRequest:
+    """Read products and quantities from a message such as "two pints and a loaf"."""
+    words = classify(tokens(text), index)
+    result = ParsedRequest()
+
+    # Runs of product words; "of", "and", "with" may sit inside a product's name.
+    spans: list[tuple[int, int, Match]] = []
+    position = 0
+    while position < len(words):
+        if words[position].kind != "product":
+            position += 1
+            continue
+        end = position
+        while end + 1 < len(words) and (
+            words[end + 1].kind == "product"
+            or (words[end + 1].text in FILLERS_IN_NAMES and end + 2 < len(words)
+                and words[end + 2].kind == "product")
+        ):
+            end += 1
+        for start, stop, match in split_run(words[position:end + 1], index):
+            spans.append((position + start, position + stop, match))
+        position = end + 1
+
+    trailing_style = bool(spans) and quantity_of(words[: spans[0][0]]) is None and (
+        spans[0][1] + 1 < len(words) and words[spans[0][1] + 1].kind == "number"
+    )
+    previous_end = -1
+    for number, (start, stop, match) in enumerate(spans):
+        if trailing_style:
+            limit = spans[number + 1][0] if number + 1 < len(spans) else len(words)
+            around = words[stop + 1:limit]
+        else:
+            around = words[previous_end + 1:start]
+        quantity = quantity_of(around)
+        given = quantity is not None
+        match, quantity = apply_size_hint(match, around, quantity or 1)
+        result.items.append(ItemRequest(quantity, match, given))
+        previous_end = stop
+
+    result.unknown = unknown_phrases(words, bool(spans))
+    if not spans and not result.unknown and REFERENCES.search(text.lower()):
+        quantity = quantity_of(words)
+        result.items.append(
+            ItemRequest(quantity or 1, None, quantity is not None, True)
+        )
+    return result
+
+
+def unknown_phrases(words: list[_Word], found_any: bool) -> list[str]:
+    """Words that look like a product we do not sell.
+
+    When other products were found, only words right after a quantity or a
+    unit count ("two tins of caviar"); chatter around a request is ignored.
+    """
+    phrases, current, introduced = [], [], False
+    for position, word in enumerate(words):
+        if word.kind == "other":
+            if not current:
+                before = [w for w in words[:position] if w.text not in ("of", "some")]
+                introduced = bool(before) and before[-1].kind in ("number", "unit")
+            current.append(word.text)
+            continue
+        if current and (introduced or not found_any):
+            phrases.append(" ".join(current))
+        current = []
+    if current and (introduced or not found_any):
+        phrases.append(" ".join(current))
+    return phrases
+
+
+def numbers_said(text: str) -> list[int]:
+    """Every quantity in `text`, in order: "I said two not three" gives [2, 3]."""
+    found, group = [], []
+    for word in tokens(text):
+        value = number_value(word)
+        if word == "half" or (
+            value is not None and word not in HOMOPHONE_NUMBERS | {"no", "a", "an"}
+        ):
+            group.append(_Word(word, "number", "half" if word == "half" else value))
+        elif group:
+            found.append(quantity_of(group))
+            group = []
+    if group:
+        found.append(quantity_of(group))
+    return [n for n in found if n is not None]

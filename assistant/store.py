@@ -1,0 +1,173 @@
+"""The SQLite store: opening it in WAL mode and applying versioned migrations."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+import sqlite_utils
+
+logger = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 5000
+
+# Each migration is applied once, in order, inside a transaction. Never edit a
+# migration that has shipped: add a new one.
+MIGRATIONS: list[tuple[int, str]] = [
+    (
+        1,
+        """
+        CREATE TABLE residents (
+            id TEXT PRIMARY KEY,
+            phone TEXT UNIQUE,
+            name TEXT,
+            address TEXT,
+            delivery_notes TEXT,
+            registration_step TEXT,
+            held_message TEXT,
+            sms_opted_out INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE products (
+            sku TEXT PRIMARY KEY,
+            aisle TEXT NOT NULL,
+            name TEXT NOT NULL,
+            size TEXT NOT NULL,
+            price_pence INTEGER NOT NULL CHECK (price_pence > 0),
+            aliases TEXT NOT NULL DEFAULT '',
+            active INTEGER NOT NULL DEFAULT 1,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE basket_lines (
+            resident_id TEXT NOT NULL REFERENCES residents(id),
+            sku TEXT NOT NULL REFERENCES products(sku),
+            quantity INTEGER NOT NULL CHECK (quantity > 0),
+            added_at TEXT NOT NULL,
+            PRIMARY KEY (resident_id, sku)
+        );
+        CREATE TABLE orders (
+            id INTEGER PRIMARY KEY,
+            resident_id TEXT NOT NULL REFERENCES residents(id),
+            status TEXT NOT NULL,
+            placed_at TEXT NOT NULL,
+            delivery_start TEXT NOT NULL,
+            delivery_end TEXT NOT NULL,
+            total_pence INTEGER NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE INDEX orders_by_resident ON orders(resident_id, placed_at);
+        CREATE TABLE order_lines (
+            order_id INTEGER NOT NULL REFERENCES orders(id),
+            sku TEXT NOT NULL,
+            name TEXT NOT NULL,
+            size TEXT NOT NULL,
+            unit_price_pence INTEGER NOT NULL,
+            quantity INTEGER NOT NULL,
+            PRIMARY KEY (order_id, sku)
+        );
+        CREATE TABLE messages (
+            id INTEGER PRIMARY KEY,
+            resident_id TEXT REFERENCES residents(id),
+            channel TEXT NOT NULL,
+            direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+            provider_id TEXT,
+            reply_to INTEGER REFERENCES messages(id),
+            body TEXT NOT NULL,
+            status TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE UNIQUE INDEX messages_provider_id
+            ON messages(channel, provider_id) WHERE provider_id IS NOT NULL;
+        CREATE INDEX messages_by_resident ON messages(resident_id, id);
+        CREATE TABLE handoffs (
+            id INTEGER PRIMARY KEY,
+            resident_id TEXT NOT NULL REFERENCES residents(id),
+            reason TEXT NOT NULL,
+            urgent INTEGER NOT NULL DEFAULT 0,
+            status TEXT NOT NULL DEFAULT 'waiting',
+            created_at TEXT NOT NULL
+        );
+        """,
+    ),
+]
+
+
+def utc_now() -> str:
+    """The current time as an ISO 8601 string in UTC, as stored everywhere."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def open_database(path: Path, migrate: bool = True) -> sqlite_utils.Database:
+    """Open the store at `path` in WAL mode, applying any pending migrations."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    connection = sqlite3.connect(
+        str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+        check_same_thread=False,
+    )
+    connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    connection.execute("PRAGMA foreign_keys = ON")
+    db = sqlite_utils.Database(connection)
+    db.enable_wal()
+    connection.execute("PRAGMA synchronous = NORMAL")
+    if migrate:
+        apply_migrations(db)
+    return db
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    """The highest migration applied to `db`, or 0 for a new database."""
+    if "schema_migrations" not in db.table_names():
+        return 0
+    row = db.execute("SELECT max(version) FROM schema_migrations").fetchone()
+    return row[0] or 0
+
+
+def apply_migrations(db: sqlite_utils.Database) -> list[int]:
+    """Apply every migration newer than the database; return those applied."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations "
+        "(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
+    )
+    applied = []
+    for version, script in MIGRATIONS:
+        with transaction(db):
+            if db.execute(
+                "SELECT 1 FROM schema_migrations WHERE version = ?", [version]
+            ).fetchone():
+                continue
+            for statement in split_statements(script):
+                db.execute(statement)
+            db.execute(
+                "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
+                [version, utc_now()],
+            )
+        applied.append(version)
+        logger.info("applied database migration %s", version)
+    return applied
+
+
+def split_statements(script: str) -> Iterator[str]:
+    """The statements of a migration script, one at a time."""
+    for statement in script.split(";"):
+        if statement.strip():
+            yield statement
+
+
+@contextmanager
+def transaction(db: sqlite_utils.Database) -> Iterator[None]:
+    """Run a block as one IMMEDIATE transaction: all of it happens or none of it."""
+    connection = db.conn
+    if connection.in_transaction:
+        yield
+        return
+    connection.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        connection.execute("ROLLBACK")
+        raise
+    connection.execute("COMMIT")

@@ -1,0 +1,152 @@
+"""Shared fixtures: fresh databases, the product index, Twilio signing, the real stack."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+from twilio.request_validator import RequestValidator
+
+from assistant.catalogue import load_products, seed_demo_catalogue
+from assistant.config import PROJECT_ROOT, load_settings
+from assistant.matching import ProductIndex
+from assistant.store import open_database
+
+TWILIO_TEST_TOKEN = "test-auth-token-0123456789abcdef"
+TWILIO_TEST_SID = "AC" + "0" * 32
+STACK_START_TIMEOUT = 300
+
+
+@pytest.fixture
+def db(tmp_path):
+    """A fresh store with the demo catalogue, in a real SQLite file."""
+    database = open_database(tmp_path / "test.db")
+    seed_demo_catalogue(database)
+    yield database
+    database.close()
+
+
+@pytest.fixture(scope="session")
+def index(tmp_path_factory) -> ProductIndex:
+    database = open_database(tmp_path_factory.mktemp("index") / "catalogue.db")
+    seed_demo_catalogue(database)
+    products = load_products(database)
+    database.close()
+    return ProductIndex(products)
+
+
+def twilio_signature(url: str, params: dict[str, str], token: str) -> str:
+    """Sign a webhook exactly as Twilio does (HMAC-SHA1 of URL and sorted params)."""
+    return RequestValidator(token).compute_signature(url, params)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Stack:
+    """The whole assistant, started by `helping-hands run` as a user would."""
+
+    data_dir: Path
+    env: dict[str, str]
+    base_url: str
+    process: subprocess.Popen | None = None
+    message_counter: int = 0
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "assistant", "run"], cwd=PROJECT_ROOT,
+            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        self.wait_until_healthy()
+
+    def wait_until_healthy(self) -> None:
+        deadline = time.monotonic() + STACK_START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    "the stack stopped: " + self.process.stderr.read().decode()[-3000:]
+                )
+            try:
+                if httpx.get(self.base_url + "/healthz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(1)
+        raise RuntimeError("the stack did not become healthy in time")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def db(self):
+        return open_database(self.data_dir / "helping_hands.db")
+
+    def sms(self, phone: str, body: str, sid: str | None = None,
+            signature: str | None = None) -> httpx.Response:
+        """Send an inbound SMS webhook signed exactly as Twilio signs it."""
+        self.message_counter += 1
+        params = {
+            "MessageSid": sid or f"SM{os.getpid():08d}{self.message_counter:024d}",
+            "AccountSid": TWILIO_TEST_SID,
+            "From": phone,
+            "To": "+441234567890",
+            "Body": body,
+            "NumMedia": "0",
+        }
+        url = self.env["HH_PUBLIC_URL"] + "/twilio/sms"
+        if signature is None:
+            signature = twilio_signature(url, params, TWILIO_TEST_TOKEN)
+        return httpx.post(
+            self.base_url + "/twilio/sms", content=urlencode(params),
+            headers={"Content-Type": "application/x-www-form-urlencoded",
+                     "X-Twilio-Signature": signature},
+            timeout=30,
+        )
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):
+    """The real Rasa server, action server and gateway, started once per run."""
+    settings = load_settings()
+    if not settings.model_path.is_file():
+        pytest.fail("no trained model: run `make test`, which trains it first")
+    data_dir = tmp_path_factory.mktemp("stack")
+    port = free_port()
+    env = dict(os.environ)
+    env.update({
+        "HH_DATA_DIR": str(data_dir),
+        "HH_PORT": str(port),
+        "HH_RASA_PORT": str(free_port()),
+        "HH_ACTIONS_PORT": str(free_port()),
+        "HH_PUBLIC_URL": "https://helping-hands.example.org",
+        "HH_MODEL_PATH": str(settings.model_path),
+        "TWILIO_ACCOUNT_SID": TWILIO_TEST_SID,
+        "TWILIO_AUTH_TOKEN": TWILIO_TEST_TOKEN,
+        "RASA_TELEMETRY_ENABLED": "false",
+    })
+    running = Stack(data_dir, env, f"http://127.0.0.1:{port}")
+    running.start()
+    yield running
+    running.stop()
