@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from rasa_sdk import Action
 
-from actions.basket import answer_choice, finish
+from actions.basket import answer_pending_choice, finish, new_request
 from actions.common import last_bot_text, pending_questions, set_pending, shop
 from actions.orders import cancel_confirmed_order, place_confirmed_order
-from actions.shopping import BasketRequest, ask
+from actions.shopping import ask
 from assistant.basket import basket_lines, empty_basket
 from assistant.residents import get_resident
 from assistant.store import utc_now
@@ -15,14 +15,14 @@ from assistant.wording import basket_summary, read_back
 
 HELP_TEXT = (
     "You can tell me what you'd like, for example \"two pints of milk and a "
-    "loaf\". You can ask me to take something out, change how many, or read "
-    "your basket. When you're ready, say \"place my order\". You can ask "
+    'loaf". You can ask me to take something out, change how many, or read '
+    'your basket. When you\'re ready, say "place my order". You can ask '
     "\"where's my order?\" at any time. And if you'd rather talk to a real "
     "person, just say so."
 )
 NOT_UNDERSTOOD = (
     "I'm sorry, I didn't understand that. I can help with your shopping: tell "
-    "me what you'd like, ask for your basket, or say \"person\" to talk to a "
+    'me what you\'d like, ask for your basket, or say "person" to talk to a '
     "volunteer."
 )
 
@@ -73,6 +73,9 @@ class ActionAnswerYes(Action):
         return "action_answer_yes"
 
     def run(self, dispatcher, tracker, domain):
+        answered = answer_pending_choice(dispatcher, tracker)
+        if answered is not None:
+            return answered
         the_shop = shop()
         questions = pending_questions(tracker)
         if not questions:
@@ -84,7 +87,9 @@ class ActionAnswerYes(Action):
         question = questions.pop(0)
         kind = question["kind"]
         if kind == "choose":
-            dispatcher.utter_message(text=ask(question, the_shop.index))
+            dispatcher.utter_message(
+                text="Which one would you like? " + ask(question, the_shop.index)
+            )
             return [set_pending([question, *questions])]
         if kind == "confirm_order":
             text, follow = place_confirmed_order(the_shop, tracker.sender_id, question)
@@ -105,10 +110,11 @@ class ActionAnswerYes(Action):
             lines = basket_lines(the_shop.db, tracker.sender_id)
             dispatcher.utter_message(text="\n".join(read_back(lines)))
             return [set_pending(questions)]
-        request = BasketRequest(
-            the_shop.db, the_shop.index, tracker.sender_id, the_shop.settings
-        )
-        request.add(question["sku"], question["quantity"], confirmed=True)
+        request = new_request(tracker)
+        if question.get("purpose") == "set":
+            request.set_to(question["sku"], question["quantity"], confirmed=True)
+        else:
+            request.add(question["sku"], question["quantity"], confirmed=True)
         return finish(dispatcher, request, questions)
 
 
@@ -117,6 +123,9 @@ class ActionAnswerNo(Action):
         return "action_answer_no"
 
     def run(self, dispatcher, tracker, domain):
+        answered = answer_pending_choice(dispatcher, tracker)
+        if answered is not None:
+            return answered
         the_shop = shop()
         questions = pending_questions(tracker)
         if not questions:
@@ -175,8 +184,13 @@ class ActionRequestHuman(Action):
         ).fetchone()
         if not waiting:
             db["handoffs"].insert(
-                {"resident_id": tracker.sender_id, "reason": "asked-for-person",
-                 "urgent": 0, "status": "waiting", "created_at": utc_now()}
+                {
+                    "resident_id": tracker.sender_id,
+                    "reason": "asked-for-person",
+                    "urgent": 0,
+                    "status": "waiting",
+                    "created_at": utc_now(),
+                }
             )
         dispatcher.utter_message(
             text="Of course. I've asked a volunteer to get in touch with you. "
@@ -191,13 +205,11 @@ class ActionNotUnderstood(Action):
         return "action_not_understood"
 
     def run(self, dispatcher, tracker, domain):
+        answered = answer_pending_choice(dispatcher, tracker)
+        if answered is not None:
+            return answered
         the_shop = shop()
         questions = pending_questions(tracker)
-        request = BasketRequest(
-            the_shop.db, the_shop.index, tracker.sender_id, the_shop.settings
-        )
-        if answer_choice(tracker, request, questions):
-            return finish(dispatcher, request, questions)
         if questions:
             dispatcher.utter_message(
                 text="Sorry, I didn't follow. " + ask(questions[0], the_shop.index)

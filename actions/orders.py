@@ -16,7 +16,7 @@ from assistant.wording import money, plural, read_back
 
 NOTHING_TO_ORDER = (
     "Your basket is empty, so there's nothing to order yet. Tell me what you'd "
-    "like, for example \"a pint of milk\"."
+    'like, for example "a pint of milk".'
 )
 
 
@@ -36,12 +36,17 @@ def confirm_order_question(the_shop, resident_id: str) -> tuple[str, list]:
         f"\nShall I place this order for delivery {describe_slot(slot, now)}? "
         "Please say yes or no."
     )
-    question = {"kind": "confirm_order", "basket": basket_fingerprint(lines),
-                "text": "Shall I place your order? Please say yes or no."}
+    question = {
+        "kind": "confirm_order",
+        "basket": basket_fingerprint(lines),
+        "text": "Shall I place your order? Please say yes or no.",
+    }
     return text, [question]
 
 
-def place_confirmed_order(the_shop, resident_id: str, question: dict) -> tuple[str, list]:
+def place_confirmed_order(
+    the_shop, resident_id: str, question: dict
+) -> tuple[str, list]:
     """Place the order the resident said yes to, if the basket is unchanged."""
     lines = basket_lines(the_shop.db, resident_id)
     if not lines:
@@ -88,9 +93,11 @@ class ActionOrderStatus(Action):
             return []
         now = datetime.now(timezone.utc)
         when = describe_slot(Slot(order.delivery_start, order.delivery_end), now)
-        described = (f"Your order number {order.id}, "
-                     f"{plural(order.item_count, 'item')} for "
-                     f"{money(order.total_pence)},")
+        described = (
+            f"Your order number {order.id}, "
+            f"{plural(order.item_count, 'item')} for "
+            f"{money(order.total_pence)},"
+        )
         if order.status == "placed":
             text = f"{described} is booked to arrive {when}."
         elif order.status == "dispatched":
@@ -122,8 +129,17 @@ class ActionCancelOrder(Action):
             f"{plural(order.item_count, 'item')} for {money(order.total_pence)}? "
             "Please say yes or no."
         )
-        return [set_pending([{"kind": "confirm_cancel", "order_id": order.id,
-                              "text": "Shall I cancel your order?"}])]
+        return [
+            set_pending(
+                [
+                    {
+                        "kind": "confirm_cancel",
+                        "order_id": order.id,
+                        "text": "Shall I cancel your order?",
+                    }
+                ]
+            )
+        ]
 
 
 def cancel_confirmed_order(the_shop, resident_id: str, question: dict) -> str:
@@ -133,8 +149,12 @@ def cancel_confirmed_order(the_shop, resident_id: str, question: dict) -> str:
     try:
         cancel_order(the_shop.db, order)
     except OrderError:
-        return (f"I'm sorry, your order number {order.id} has already left the "
-                "shop, so it can't be cancelled now.")
-    return (f"Your order number {order.id} is cancelled. I've put its items "
-            "back in your basket, in case you'd like to change them and order "
-            "again.")
+        return (
+            f"I'm sorry, your order number {order.id} has already left the "
+            "shop, so it can't be cancelled now."
+        )
+    return (
+        f"Your order number {order.id} is cancelled. I've put its items "
+        "back in your basket, in case you'd like to change them and order "
+        "again."
+    )

@@ -52,7 +52,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         app.state.db = open_database(app.state.settings.database_path)
         seed_demo_catalogue(app.state.db)
         app.state.rasa = RasaClient(
-            app.state.settings.rasa_url, app.state.settings.rasa_token(),
+            app.state.settings.rasa_url,
+            app.state.settings.rasa_token(),
             app.state.settings.rasa_timeout_seconds,
         )
         app.state.router = ConversationRouter(app.state.db, app.state.rasa)

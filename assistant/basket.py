@@ -63,6 +63,19 @@ def add_to_basket(
             )
 
 
+def change_basket(
+    db: sqlite_utils.Database,
+    resident_id: str,
+    added: list[tuple[str, int]],
+    quantities: list[tuple[str, int]],
+) -> None:
+    """Add some products and set others' quantities, all in one transaction."""
+    with transaction(db):
+        add_to_basket(db, resident_id, added)
+        for sku, quantity in quantities:
+            set_quantity(db, resident_id, sku, quantity)
+
+
 def set_quantity(
     db: sqlite_utils.Database, resident_id: str, sku: str, quantity: int
 ) -> None:

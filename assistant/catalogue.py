@@ -31,10 +31,10 @@ class Product:
 
 
 def load_products(db: sqlite_utils.Database) -> list[Product]:
-    """Every active product, in aisle and name order."""
+    """Every active product, in the shop's own order (most usual first)."""
     rows = db.execute(
         "SELECT sku, aisle, name, size, price_pence, aliases FROM products "
-        "WHERE active = 1 ORDER BY aisle, name"
+        "WHERE active = 1 ORDER BY rowid"
     ).fetchall()
     return [
         Product(sku, aisle, name, size, price, split_aliases(aliases))
@@ -117,9 +117,7 @@ def import_catalogue(db: sqlite_utils.Database, text: str) -> tuple[int, int]:
                 updated += 1
             else:
                 added += 1
-            db["products"].upsert(
-                {**row, "active": 1, "updated_at": now}, pk="sku"
-            )
+            db["products"].upsert({**row, "active": 1, "updated_at": now}, pk="sku")
     return added, updated
 
 

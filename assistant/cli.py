@@ -62,7 +62,8 @@ def command_run(args, settings: Settings) -> int:
     ensure_model(settings.model_path)
     logger.info(
         "starting Helping Hands on http://%s:%s (ready when /healthz says ok)",
-        settings.host, settings.port,
+        settings.host,
+        settings.port,
     )
     return Supervisor(child_processes(settings)).run()
 
@@ -72,8 +73,9 @@ def command_catalogue_import(args, settings: Settings) -> int:
     try:
         added, updated = import_catalogue(db, Path(args.file).read_text("utf-8"))
     except CatalogueImportError as error:
-        print(f"Nothing was imported: {len(error.problems)} bad row(s).",
-              file=sys.stderr)
+        print(
+            f"Nothing was imported: {len(error.problems)} bad row(s).", file=sys.stderr
+        )
         for problem in error.problems:
             print(f"  {problem}", file=sys.stderr)
         return 1
@@ -87,7 +89,8 @@ def command_catalogue_import(args, settings: Settings) -> int:
 def rasa_is_up(settings: Settings) -> bool:
     try:
         response = httpx.get(
-            settings.rasa_url + "/status", params={"token": settings.rasa_token()},
+            settings.rasa_url + "/status",
+            params={"token": settings.rasa_token()},
             timeout=2.0,
         )
         actions = httpx.get(settings.actions_url + "/health", timeout=2.0)
@@ -135,8 +138,9 @@ async def chat_loop(settings: Settings, phone: str) -> None:
     from assistant.residents import resident_for_phone
 
     db = open_database(settings.database_path)
-    rasa = RasaClient(settings.rasa_url, settings.rasa_token(),
-                      settings.rasa_timeout_seconds)
+    rasa = RasaClient(
+        settings.rasa_url, settings.rasa_token(), settings.rasa_timeout_seconds
+    )
     router = ConversationRouter(db, rasa)
     print(f"Chatting as {phone}. Type your message; an empty line or Ctrl-D ends.")
     try:
@@ -148,8 +152,9 @@ async def chat_loop(settings: Settings, phone: str) -> None:
             if not text.strip():
                 break
             resident = resident_for_phone(db, phone)
-            inbound_id, _ = messages.record_inbound(db, "terminal", None,
-                                                    resident.id, text)
+            inbound_id, _ = messages.record_inbound(
+                db, "terminal", None, resident.id, text
+            )
             for reply in await router.handle(resident, text, "terminal", inbound_id):
                 print("assistant> " + reply.replace("\n", "\n           "))
     finally:
@@ -168,8 +173,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=command_run)
 
     chat = commands.add_parser("chat", help="talk to the assistant in the terminal")
-    chat.add_argument("--as", dest="as_phone", metavar="PHONE",
-                      help="the resident's phone number (default: the demo resident)")
+    chat.add_argument(
+        "--as",
+        dest="as_phone",
+        metavar="PHONE",
+        help="the resident's phone number (default: the demo resident)",
+    )
     chat.set_defaults(handler=command_chat)
 
     train = commands.add_parser("train", help="train the Rasa model if data changed")
@@ -180,12 +189,15 @@ def build_parser() -> argparse.ArgumentParser:
     seed_parser.set_defaults(handler=command_seed)
 
     catalogue = commands.add_parser("catalogue", help="manage the catalogue")
-    catalogue_commands = catalogue.add_subparsers(dest="catalogue_command",
-                                                  required=True)
+    catalogue_commands = catalogue.add_subparsers(
+        dest="catalogue_command", required=True
+    )
     importer = catalogue_commands.add_parser(
-        "import", help="add or update products from a CSV file, all or nothing")
-    importer.add_argument("file", help="CSV with sku,aisle,name,size,price_pence,"
-                          "aliases")
+        "import", help="add or update products from a CSV file, all or nothing"
+    )
+    importer.add_argument(
+        "file", help="CSV with sku,aisle,name,size,price_pence,aliases"
+    )
     importer.set_defaults(handler=command_catalogue_import)
     return parser
 

@@ -82,13 +82,18 @@ class ConversationRouter:
             name = clean_name(text)
             if name is None:
                 return [ASK_NAME_AGAIN]
-            update_resident(self.db, resident.id, name=name, registration_step="address")
+            update_resident(
+                self.db, resident.id, name=name, registration_step="address"
+            )
             return [ASK_ADDRESS.format(name=name)]
         address = clean_address(text)
         if address is None:
             return [ASK_ADDRESS_AGAIN]
         update_resident(
-            self.db, resident.id, address=address, registration_step=None,
+            self.db,
+            resident.id,
+            address=address,
+            registration_step=None,
             held_message=None,
         )
         logger.info("resident %s registered", masked(resident.phone))
@@ -126,6 +131,11 @@ class ConversationRouter:
         ).fetchone()
         if not waiting:
             self.db["handoffs"].insert(
-                {"resident_id": resident.id, "reason": reason, "urgent": 0,
-                 "status": "waiting", "created_at": utc_now()}
+                {
+                    "resident_id": resident.id,
+                    "reason": reason,
+                    "urgent": 0,
+                    "status": "waiting",
+                    "created_at": utc_now(),
+                }
             )

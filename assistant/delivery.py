@@ -26,15 +26,19 @@ class SlotRules:
     def from_settings(cls, settings) -> SlotRules:
         days = frozenset(
             DAY_NAMES.index(d.strip()[:3].lower())
-            for d in settings.delivery_days.split(",") if d.strip()
+            for d in settings.delivery_days.split(",")
+            if d.strip()
         )
         windows = []
         for window in settings.delivery_windows.split(","):
             start, end = window.strip().split("-")
             windows.append((time.fromisoformat(start), time.fromisoformat(end)))
         return cls(
-            days, tuple(sorted(windows)), settings.delivery_lead_hours,
-            settings.delivery_slot_capacity, ZoneInfo(settings.timezone),
+            days,
+            tuple(sorted(windows)),
+            settings.delivery_lead_hours,
+            settings.delivery_slot_capacity,
+            ZoneInfo(settings.timezone),
         )
 
 
@@ -73,7 +77,7 @@ def has_room(db: sqlite_utils.Database | None, start: datetime, capacity: int) -
 
 
 def describe_time(moment: datetime) -> str:
-    """"10am", "2:30pm", "12 noon"."""
+    """ "10am", "2:30pm", "12 noon"."""
     if moment.hour == 12 and moment.minute == 0:
         return "12 noon"
     hour = moment.hour % 12 or 12
@@ -83,7 +87,7 @@ def describe_time(moment: datetime) -> str:
 
 
 def describe_slot(slot: Slot, now: datetime) -> str:
-    """"tomorrow, Thursday 5 December, between 10am and 12 noon"."""
+    """ "tomorrow, Thursday 5 December, between 10am and 12 noon"."""
     local_now = now.astimezone(slot.start.tzinfo)
     day = slot.start.strftime("%A ") + str(slot.start.day) + slot.start.strftime(" %B")
     if slot.start.date() == local_now.date():
@@ -92,6 +96,4 @@ def describe_slot(slot: Slot, now: datetime) -> str:
         day = "tomorrow, " + day
     else:
         day = "on " + day
-    return (
-        f"{day}, between {describe_time(slot.start)} and {describe_time(slot.end)}"
-    )
+    return f"{day}, between {describe_time(slot.start)} and {describe_time(slot.end)}"

@@ -47,6 +47,8 @@ class ProductIndex:
 
     products: list[Product]
     by_sku: dict[str, Product] = field(init=False)
+    position: dict[str, int] = field(init=False)
+    longest_phrase: int = field(init=False)
     keywords: dict[str, frozenset[str]] = field(init=False)
     name_words: dict[str, tuple[str, ...]] = field(init=False)
     phrases: dict[tuple[str, ...], set[str]] = field(init=False)
@@ -56,6 +58,8 @@ class ProductIndex:
 
     def __post_init__(self) -> None:
         self.by_sku = {p.sku: p for p in self.products}
+        self.position = {p.sku: n for n, p in enumerate(self.products)}
+        self.longest_phrase = 1
         self.keywords, self.name_words, self.phrases = {}, {}, {}
         self.sounds, self.all_phrases = {}, []
         for product in self.products:
@@ -65,6 +69,7 @@ class ProductIndex:
                 phrase_words = content_words(phrase)
                 words.update(phrase_words)
                 self.phrases.setdefault(tuple(phrase_words), set()).add(product.sku)
+                self.longest_phrase = max(self.longest_phrase, len(phrase_words))
                 self.all_phrases.append(phrase.lower())
             self.keywords[product.sku] = frozenset(words)
             self.name_words[product.sku] = tuple(name)
@@ -83,23 +88,29 @@ class ProductIndex:
             return word
         if word in STOPWORDS or word in NUMBER_WORDS or word.isdigit():
             return None
-        if len(word) < 4:
+        if len(word) < 5:
             return None
-        allowed = 1 if len(word) < 7 else 2
+        # Typing slips keep the first letter; longer words may slip twice.
+        allowed = 1 if len(word) < 8 else 2
+        same_start = [w for w in self.vocabulary if w[0] == word[0]]
         best = process.extractOne(
-            word, self.vocabulary, scorer=Levenshtein.distance,
+            word,
+            same_start,
+            scorer=Levenshtein.distance,
             score_cutoff=allowed,
         )
         if best is not None:
             return best[0]
-        if len(word) >= 5:
-            alike = self.sounds.get(sound_of(word), set())
-            close = [
-                w for w in alike
-                if Levenshtein.distance(w, word) <= max(2, len(word) // 3)
-            ]
-            if close:
-                return min(close, key=lambda w: Levenshtein.distance(w, word))
+        # Misheard words keep their sound: "seriel" for "cereal". Short words
+        # sound alike too easily ("first" and "forest"), so they are left alone.
+        if len(word) < 6:
+            return None
+        alike = self.sounds.get(sound_of(word), set())
+        close = [
+            w for w in alike if Levenshtein.distance(w, word) <= max(2, len(word) // 3)
+        ]
+        if close:
+            return min(close, key=lambda w: Levenshtein.distance(w, word))
         return None
 
     def candidates(self, words: tuple[str, ...]) -> list[Product]:
@@ -122,23 +133,32 @@ class ProductIndex:
         if not found:
             return None
         if exact:
+            # Words that are a product's own alias: the shop's usual one first.
             found = [p for p in found if p.sku in exact] or found
+            found.sort(key=lambda p: self.position[p.sku])
+            return Match(" ".join(words), tuple(found))
         return Match(" ".join(words), tuple(self.rank(found, words)))
 
     def rank(self, products: list[Product], words: tuple[str, ...]) -> list[Product]:
-        """Closest first: names made mostly of the words asked for, then cheapest."""
+        """Closest first: names made mostly of the words asked for, then usual."""
 
-        def closeness(product: Product) -> tuple[float, int, str]:
+        def closeness(product: Product) -> tuple[float, int]:
             name = self.name_words[product.sku]
             covered = sum(1 for w in name if w in words)
-            return (-covered / max(len(name), 1), product.price_pence, product.name)
+            return (-covered / max(len(name), 1), self.position[product.sku])
 
         return sorted(products, key=closeness)
+
+    def is_phrase(self, words: tuple[str, ...]) -> bool:
+        return words in self.phrases
 
     def closest(self, text: str, limit: int = 3) -> list[Product]:
         """Products whose names or aliases look most like `text`, for suggestions."""
         results = process.extract(
-            text.lower(), self.all_phrases, scorer=fuzz.WRatio, limit=limit * 4,
+            text.lower(),
+            self.all_phrases,
+            scorer=fuzz.WRatio,
+            limit=limit * 4,
             score_cutoff=60,
         )
         found: list[Product] = []

@@ -10,8 +10,11 @@ from assistant.store import transaction, utc_now
 
 
 def record_inbound(
-    db: sqlite_utils.Database, channel: str, provider_id: str | None,
-    resident_id: str | None, body: str,
+    db: sqlite_utils.Database,
+    channel: str,
+    provider_id: str | None,
+    resident_id: str | None,
+    body: str,
 ) -> tuple[int, bool]:
     """Store an inbound message once per provider id.
 
@@ -27,17 +30,21 @@ def record_inbound(
             if row:
                 return row[0], False
         try:
-            message_id = db["messages"].insert(
-                {
-                    "resident_id": resident_id,
-                    "channel": channel,
-                    "direction": "in",
-                    "provider_id": provider_id,
-                    "body": body,
-                    "status": "received",
-                    "created_at": utc_now(),
-                }
-            ).last_pk
+            message_id = (
+                db["messages"]
+                .insert(
+                    {
+                        "resident_id": resident_id,
+                        "channel": channel,
+                        "direction": "in",
+                        "provider_id": provider_id,
+                        "body": body,
+                        "status": "received",
+                        "created_at": utc_now(),
+                    }
+                )
+                .last_pk
+            )
         except sqlite3.IntegrityError:
             row = db.execute(
                 "SELECT id FROM messages WHERE channel = ? AND provider_id = ?",
@@ -48,20 +55,28 @@ def record_inbound(
 
 
 def record_outbound(
-    db: sqlite_utils.Database, resident_id: str | None, channel: str, body: str,
-    reply_to: int | None = None, status: str = "sent",
+    db: sqlite_utils.Database,
+    resident_id: str | None,
+    channel: str,
+    body: str,
+    reply_to: int | None = None,
+    status: str = "sent",
 ) -> int:
-    return db["messages"].insert(
-        {
-            "resident_id": resident_id,
-            "channel": channel,
-            "direction": "out",
-            "reply_to": reply_to,
-            "body": body,
-            "status": status,
-            "created_at": utc_now(),
-        }
-    ).last_pk
+    return (
+        db["messages"]
+        .insert(
+            {
+                "resident_id": resident_id,
+                "channel": channel,
+                "direction": "out",
+                "reply_to": reply_to,
+                "body": body,
+                "status": status,
+                "created_at": utc_now(),
+            }
+        )
+        .last_pk
+    )
 
 
 def set_status(db: sqlite_utils.Database, message_id: int, status: str) -> None:
@@ -86,7 +101,9 @@ def replies_to(db: sqlite_utils.Database, message_id: int) -> list[str]:
     ]
 
 
-def transcript(db: sqlite_utils.Database, resident_id: str, limit: int = 200) -> list[dict]:
+def transcript(
+    db: sqlite_utils.Database, resident_id: str, limit: int = 200
+) -> list[dict]:
     return list(
         db.query(
             "SELECT direction, channel, body, created_at FROM messages "

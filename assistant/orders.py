@@ -38,17 +38,21 @@ def place_order(db: sqlite_utils.Database, resident_id: str, slot: Slot) -> Orde
         if not lines:
             raise OrderError("the basket is empty", "order-empty-basket")
         now = utc_now()
-        order_id = db["orders"].insert(
-            {
-                "resident_id": resident_id,
-                "status": "placed",
-                "placed_at": now,
-                "delivery_start": slot.start.isoformat(),
-                "delivery_end": slot.end.isoformat(),
-                "total_pence": basket_total(lines),
-                "updated_at": now,
-            }
-        ).last_pk
+        order_id = (
+            db["orders"]
+            .insert(
+                {
+                    "resident_id": resident_id,
+                    "status": "placed",
+                    "placed_at": now,
+                    "delivery_start": slot.start.isoformat(),
+                    "delivery_end": slot.end.isoformat(),
+                    "total_pence": basket_total(lines),
+                    "updated_at": now,
+                }
+            )
+            .last_pk
+        )
         db["order_lines"].insert_all(
             {
                 "order_id": order_id,
@@ -75,8 +79,14 @@ def get_order(db: sqlite_utils.Database, order_id: int) -> Order:
     if row is None:
         raise OrderError(f"no order {order_id}", "order-not-found")
     return Order(
-        row[0], row[1], row[2], row[3], datetime.fromisoformat(row[4]),
-        datetime.fromisoformat(row[5]), row[6], row[7],
+        row[0],
+        row[1],
+        row[2],
+        row[3],
+        datetime.fromisoformat(row[4]),
+        datetime.fromisoformat(row[5]),
+        row[6],
+        row[7],
     )
 
 
@@ -123,6 +133,22 @@ def cancel_order(db: sqlite_utils.Database, order: Order) -> None:
                 "(SELECT 1 FROM products WHERE sku = ? AND active = 1) "
                 "ON CONFLICT (resident_id, sku) DO UPDATE SET "
                 "quantity = quantity + excluded.quantity",
-                [order.resident_id, line["sku"], line["quantity"], utc_now(),
-                 line["sku"]],
+                [
+                    order.resident_id,
+                    line["sku"],
+                    line["quantity"],
+                    utc_now(),
+                    line["sku"],
+                ],
             )
+
+
+def ordered_before(db: sqlite_utils.Database, resident_id: str) -> dict[str, int]:
+    """Products the resident has ordered, with how many orders each was in."""
+    rows = db.execute(
+        "SELECT l.sku, count(DISTINCT o.id) FROM orders o "
+        "JOIN order_lines l ON l.order_id = o.id "
+        "WHERE o.resident_id = ? AND o.status != 'cancelled' GROUP BY l.sku",
+        [resident_id],
+    ).fetchall()
+    return dict(rows)

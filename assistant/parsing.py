@@ -16,9 +16,32 @@ from assistant.words import (
     tokens,
 )
 
-COLLECTIVES = {"couple": 2, "pair": 2, "few": 3, "dozen": 12, "score": 20,
-               "hundred": 100, "thousand": 1000, "million": 1_000_000}
+COLLECTIVES = {
+    "couple": 2,
+    "pair": 2,
+    "few": 3,
+    "dozen": 12,
+    "score": 20,
+    "hundred": 100,
+    "thousand": 1000,
+    "million": 1_000_000,
+}
 FILLERS_IN_NAMES = {"of", "and", "with", "in"}
+POSSESSIVES = {"my", "the", "his", "her", "our", "their", "your"}
+DESCRIBING_WORDS = {
+    "small",
+    "large",
+    "big",
+    "medium",
+    "little",
+    "mini",
+    "giant",
+    "family",
+    "value",
+    "jumbo",
+    "fresh",
+    "nice",
+}
 MEASURES = {"pint", "litre", "liter", "l", "kg", "kilo", "g", "gram", "ml", "lb"}
 REFERENCES = re.compile(
     r"\b(of (those|them|that|these)|same again|the same|another one|another|"
@@ -35,6 +58,8 @@ class ItemRequest:
     match: Match | None
     quantity_given: bool = True
     refers_to_last: bool = False
+    said: str = ""
+    """The resident's own words for the product, as written: "tins of beans"."""
 
 
 @dataclass
@@ -63,11 +88,14 @@ def classify(words: list[str], index: ProductIndex) -> list[_Word]:
         elif number is not None and word not in ("no", "zero"):
             if word in HOMOPHONE_NUMBERS:
                 upcoming = words[position + 1] if position + 1 < len(words) else ""
-                follows = index.correct(singular(upcoming)) or singular(
-                    upcoming) in UNIT_WORDS
+                follows = (
+                    index.correct(singular(upcoming))
+                    or singular(upcoming) in UNIT_WORDS
+                )
                 labelled.append(
-                    _Word(word, "number", number) if follows and upcoming not in
-                    STOPWORDS else _Word(word, "filler")
+                    _Word(word, "number", number)
+                    if follows and upcoming not in STOPWORDS
+                    else _Word(word, "filler")
                 )
             else:
                 labelled.append(_Word(word, "number", number))
@@ -104,6 +132,13 @@ def quantity_of(words: list[_Word]) -> int | None:
             group = []
     if not group:
         return None
+    if (
+        len(group) > 1
+        and group[0].text in ("a", "an")
+        and group[1].text not in COLLECTIVES
+        and group[1].value != "half"
+    ):
+        return 1  # "a 9 pack of loo roll" is one pack
     total, pending, halve = 0, 0, False
     for word in group:
         if word.value == "half":
@@ -126,6 +161,7 @@ def apply_size_hint(
 ) -> tuple[Match, int]:
     """Use "two pints", "a dozen" or "500g" to pick a size, when one fits."""
     units = {w.value for w in before if w.kind == "unit"}
+    match = apply_container_hint(match, units)
     said_dozen = any(w.text == "dozen" for w in before)
     if not (units & MEASURES or said_dozen) or len(match.products) < 2:
         return match, quantity
@@ -138,8 +174,10 @@ def apply_size_hint(
 
     def fits(amount: float) -> tuple[Product, ...]:
         return tuple(
-            p for p in match.products
-            if (size := size_of(p)) and size[0] == amount
+            p
+            for p in match.products
+            if (size := size_of(p))
+            and size[0] == amount
             and (said_dozen or size[1] in units or size[1] == "l" and "litre" in units)
         )
 
@@ -152,16 +190,39 @@ def apply_size_hint(
     return match, quantity
 
 
-def split_run(run: list[_Word], index: ProductIndex) -> list[tuple[int, int, Match]]:
-    """Split a run of product words into the fewest products, longest first."""
-    words = [w.value for w in run if w.kind == "product"]
-    positions = [i for i, w in enumerate(run) if w.kind == "product"]
+CONTAINERS = {
+    "tin": ("tin",),
+    "can": ("tin",),
+    "pack": ("pack", " x "),
+    "multipack": ("pack", " x "),
+    "packet": ("pack",),
+    "bag": ("bags",),
+}
+
+
+def apply_container_hint(match: Match, units: set) -> Match:
+    """Keep the products that come as asked: "tins of beans" are not a multipack."""
+    wanted = [hint for unit in units for hint in CONTAINERS.get(str(unit), ())]
+    if not wanted or len(match.products) < 2:
+        return match
+    fitting = tuple(
+        p for p in match.products if any(hint in p.size.lower() for hint in wanted)
+    )
+    if not fitting or len(fitting) == len(match.products):
+        return match
+    return Match(match.words, fitting)
+
+
+def split_run(
+    run: list[tuple[int, str]], index: ProductIndex
+) -> list[tuple[int, int, Match]]:
+    """Split a run of (position, product word) into the fewest products."""
     found, start = [], 0
-    while start < len(words):
-        for end in range(len(words), start, -1):
-            match = index.lookup(tuple(words[start:end]))
+    while start < len(run):
+        for end in range(len(run), start, -1):
+            match = index.lookup(tuple(word for _, word in run[start:end]))
             if match is not None:
-                found.append((positions[start], positions[end - 1], match))
+                found.append((run[start][0], run[end - 1][0], match))
                 start = end
                 break
         else:
@@ -169,43 +230,103 @@ def split_run(run: list[_Word], index: ProductIndex) -> list[tuple[int, int, Mat
     return found
 
 
-def parse_request(text: str, index: ProductIndex) -> ParsedRequest:
-    """Read products and quantities from a message such as "two pints and a loaf"."""
-    words = classify(tokens(text), index)
-    result = ParsedRequest()
+def mark_phrases(words: list[_Word], index: ProductIndex) -> None:
+    """Mark words of a known multi-word name as product words, whatever else
+    they look like: "washing up liquid", "single cream", "nice biscuits"."""
+    canonical = [singular(w.text) for w in words]
+    for size in range(min(index.longest_phrase + 2, len(words)), 1, -1):
+        for start in range(len(words) - size + 1):
+            window = range(start, start + size)
+            if words[start].text in FILLERS_IN_NAMES:
+                continue
+            key = tuple(
+                canonical[i]
+                for i in window
+                if canonical[i] not in FILLERS_IN_NAMES | {"the", "a"}
+            )
+            if len(key) < 2 or not index.is_phrase(key):
+                continue
+            if all(
+                words[i].kind == "product"
+                for i in window
+                if canonical[i] not in FILLERS_IN_NAMES
+            ):
+                continue
+            for i in window:
+                if canonical[i] not in FILLERS_IN_NAMES | {"the", "a"}:
+                    words[i] = _Word(words[i].text, "product", canonical[i])
 
-    # Runs of product words; "of", "and", "with" may sit inside a product's name.
-    spans: list[tuple[int, int, Match]] = []
+
+def product_runs(words: list[_Word]) -> list[list[int]]:
+    """Positions of product words that belong together; "of", "and", "with"
+    may sit inside one name ("salt and vinegar crisps")."""
+    runs: list[list[int]] = []
     position = 0
     while position < len(words):
         if words[position].kind != "product":
             position += 1
             continue
-        end = position
-        while end + 1 < len(words) and (
-            words[end + 1].kind == "product"
-            or (words[end + 1].text in FILLERS_IN_NAMES and end + 2 < len(words)
-                and words[end + 2].kind == "product")
-        ):
-            end += 1
-        for start, stop, match in split_run(words[position:end + 1], index):
-            spans.append((position + start, position + stop, match))
-        position = end + 1
+        run = [position]
+        while True:
+            after = run[-1] + 1
+            if after < len(words) and words[after].kind == "product":
+                run.append(after)
+            elif (
+                after + 1 < len(words)
+                and words[after].text in FILLERS_IN_NAMES
+                and words[after + 1].kind == "product"
+            ):
+                run.append(after + 1)
+            else:
+                break
+        runs.append(run)
+        position = run[-1] + 1
+    return runs
 
-    trailing_style = bool(spans) and quantity_of(words[: spans[0][0]]) is None and (
-        spans[0][1] + 1 < len(words) and words[spans[0][1] + 1].kind == "number"
+
+def is_purpose(words: list[_Word], start: int) -> bool:
+    """Whether a product word says what something is for: "cod for my tea"."""
+    before = [w.text for w in words[max(0, start - 3) : start]]
+    while before and before[-1] in POSSESSIVES:
+        before.pop()
+    return bool(before) and before[-1] == "for"
+
+
+def parse_request(text: str, index: ProductIndex) -> ParsedRequest:
+    """Read products and quantities from a message such as "two pints and a loaf"."""
+    words = classify(tokens(text), index)
+    mark_phrases(words, index)
+    result = ParsedRequest()
+
+    runs = [run for run in product_runs(words) if not is_purpose(words, run[0])]
+    spans: list[tuple[int, int, Match]] = []
+    for number, run in enumerate(runs):
+        values = [(i, words[i].value) for i in run if words[i].kind == "product"]
+        if all(v in DESCRIBING_WORDS for _, v in values):
+            # "a small tub of single cream": the size belongs to what follows.
+            following = runs[number + 1] if number + 1 < len(runs) else None
+            if following and following[0] - run[-1] <= 4:
+                runs[number + 1] = run + following
+            continue
+        spans.extend(split_run(values, index))
+
+    trailing_style = (
+        bool(spans)
+        and quantity_of(words[: spans[0][0]]) is None
+        and (spans[0][1] + 1 < len(words) and words[spans[0][1] + 1].kind == "number")
     )
     previous_end = -1
     for number, (start, stop, match) in enumerate(spans):
         if trailing_style:
             limit = spans[number + 1][0] if number + 1 < len(spans) else len(words)
-            around = words[stop + 1:limit]
+            around = words[stop + 1 : limit]
         else:
-            around = words[previous_end + 1:start]
+            around = words[previous_end + 1 : start]
         quantity = quantity_of(around)
         given = quantity is not None
         match, quantity = apply_size_hint(match, around, quantity or 1)
-        result.items.append(ItemRequest(quantity, match, given))
+        said = " ".join(w.text for w in words[start : stop + 1])
+        result.items.append(ItemRequest(quantity, match, given, said=said))
         previous_end = stop
 
     result.unknown = unknown_phrases(words, bool(spans))

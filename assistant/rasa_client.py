@@ -18,7 +18,8 @@ class RasaClient:
         self.base_url = base_url
         self.token = token
         self.client = httpx.AsyncClient(
-            base_url=base_url, timeout=httpx.Timeout(timeout, connect=2.0),
+            base_url=base_url,
+            timeout=httpx.Timeout(timeout, connect=2.0),
             limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
         )
 

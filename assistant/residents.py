@@ -48,8 +48,14 @@ def normalise_phone(text: str) -> str | None:
 
 def _from_row(row: dict) -> Resident:
     return Resident(
-        row["id"], row["phone"], row["name"], row["address"], row["delivery_notes"],
-        row["registration_step"], row["held_message"], bool(row["sms_opted_out"]),
+        row["id"],
+        row["phone"],
+        row["name"],
+        row["address"],
+        row["delivery_notes"],
+        row["registration_step"],
+        row["held_message"],
+        bool(row["sms_opted_out"]),
     )
 
 
@@ -83,7 +89,10 @@ def resident_for_phone(db: sqlite_utils.Database, phone: str) -> Resident:
 
 
 def add_resident(
-    db: sqlite_utils.Database, phone: str, name: str, address: str,
+    db: sqlite_utils.Database,
+    phone: str,
+    name: str,
+    address: str,
     delivery_notes: str | None = None,
 ) -> Resident:
     """Register a resident fully, as the demo seed and coordinators do."""
@@ -117,8 +126,9 @@ NAME_OPENINGS = re.compile(
 def clean_name(text: str) -> str | None:
     """A name from "It's Mrs Joan Smith, love": the words a person would sign with."""
     name = NAME_OPENINGS.sub("", text.strip(), count=1)
-    name = re.split(r"[,.!?]|\b(?:thank|thanks|please|love|dear)\b", name,
-                    flags=re.IGNORECASE)[0]
+    name = re.split(
+        r"[,.!?]|\b(?:thank|thanks|please|love|dear)\b", name, flags=re.IGNORECASE
+    )[0]
     name = re.sub(r"[^\w' -]", "", name).strip()
     if not name or len(name) > 80 or not re.search(r"[A-Za-z]", name):
         return None

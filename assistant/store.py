@@ -105,7 +105,9 @@ def open_database(path: Path, migrate: bool = True) -> sqlite_utils.Database:
     """Open the store at `path` in WAL mode, applying any pending migrations."""
     path.parent.mkdir(parents=True, exist_ok=True)
     connection = sqlite3.connect(
-        str(path), timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None,
+        str(path),
+        timeout=BUSY_TIMEOUT_MS / 1000,
+        isolation_level=None,
         check_same_thread=False,
     )
     connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")

@@ -46,35 +46,77 @@ class Child:
 def child_processes(settings: Settings, with_gateway: bool = True) -> list[Child]:
     """The commands for the three processes, each on 127.0.0.1."""
     env = rasa_environment()
-    env.update({
-        "HH_DATA_DIR": str(settings.data_dir),
-        "HH_ACTION_ENDPOINT": settings.actions_url + "/webhook",
-        "HH_TRACKER_DB": str(settings.tracker_database_path),
-        "SANIC_HOST": "127.0.0.1",
-        "HH_RASA_PORT": str(settings.rasa_port),
-        "HH_ACTIONS_PORT": str(settings.actions_port),
-        "HH_MODEL_PATH": str(settings.model_path),
-    })
+    env.update(
+        {
+            "HH_DATA_DIR": str(settings.data_dir),
+            "HH_ACTION_ENDPOINT": settings.actions_url + "/webhook",
+            "HH_TRACKER_DB": str(settings.tracker_database_path),
+            "SANIC_HOST": "127.0.0.1",
+            "HH_RASA_PORT": str(settings.rasa_port),
+            "HH_ACTIONS_PORT": str(settings.actions_port),
+            "HH_MODEL_PATH": str(settings.model_path),
+        }
+    )
     python = sys.executable
     children = [
-        Child("action server", [
-            python, "-m", "rasa_sdk", "--actions", "actions",
-            "--port", str(settings.actions_port),
-        ], env),
-        Child("rasa server", [
-            python, "-m", "rasa", "run", "--enable-api",
-            "--interface", "127.0.0.1", "--port", str(settings.rasa_port),
-            "--auth-token", settings.rasa_token(),
-            "--model", str(settings.model_path),
-            "--endpoints", str(PROJECT_ROOT / "nlu" / "endpoints.yml"),
-        ], env),
+        Child(
+            "action server",
+            [
+                python,
+                "-m",
+                "rasa_sdk",
+                "--actions",
+                "actions",
+                "--port",
+                str(settings.actions_port),
+            ],
+            env,
+        ),
+        Child(
+            "rasa server",
+            [
+                python,
+                "-m",
+                "rasa",
+                "run",
+                "--enable-api",
+                "--interface",
+                "127.0.0.1",
+                "--port",
+                str(settings.rasa_port),
+                "--auth-token",
+                settings.rasa_token(),
+                "--model",
+                str(settings.model_path),
+                "--endpoints",
+                str(PROJECT_ROOT / "nlu" / "endpoints.yml"),
+            ],
+            env,
+        ),
     ]
     if with_gateway:
-        children.append(Child("gateway", [
-            python, "-m", "uvicorn", "assistant.app:create_app", "--factory",
-            "--host", settings.host, "--port", str(settings.port),
-            "--no-access-log",
-        ], env))
+        children.append(
+            Child(
+                "gateway",
+                [
+                    python,
+                    "-m",
+                    "uvicorn",
+                    "assistant.app:create_app",
+                    "--factory",
+                    "--host",
+                    settings.host,
+                    "--port",
+                    str(settings.port),
+                    # Rasa pins websockets 10, which uvicorn's default WebSocket
+                    # implementation no longer supports; wsproto has no such pin.
+                    "--ws",
+                    "wsproto",
+                    "--no-access-log",
+                ],
+                env,
+            )
+        )
     return children
 
 
@@ -111,16 +153,20 @@ class Supervisor:
             if code is None or self.stopping:
                 continue
             now = time.monotonic()
-            child.restarts = [t for t in child.restarts
-                              if now - t < RESTART_WINDOW_SECONDS]
+            child.restarts = [
+                t for t in child.restarts if now - t < RESTART_WINDOW_SECONDS
+            ]
             if len(child.restarts) >= MAX_RESTARTS:
                 logger.error(
                     "the %s keeps stopping (exit code %s); stopping everything. "
-                    "Its own messages above say why.", child.name, code,
+                    "Its own messages above say why.",
+                    child.name,
+                    code,
                 )
                 return False
-            logger.warning("the %s stopped (exit code %s); restarting it",
-                           child.name, code)
+            logger.warning(
+                "the %s stopped (exit code %s); restarting it", child.name, code
+            )
             child.restarts.append(now)
             child.start()
         return True

@@ -56,7 +56,9 @@ def rasa_environment() -> dict[str, str]:
     return env
 
 
-def ensure_model(model_path: Path, config: str = "config.yml", force: bool = False) -> bool:
+def ensure_model(
+    model_path: Path, config: str = "config.yml", force: bool = False
+) -> bool:
     """Train the model if the training data changed; return whether it trained."""
     if not force and model_is_current(model_path, config):
         logger.info("the Rasa model is up to date")
@@ -64,12 +66,20 @@ def ensure_model(model_path: Path, config: str = "config.yml", force: bool = Fal
     logger.info("training the Rasa model (about a minute)")
     model_path.parent.mkdir(parents=True, exist_ok=True)
     command = [
-        sys.executable, "-m", "rasa", "train",
-        "--config", str(NLU_DIR / config),
-        "--domain", str(NLU_DIR / "domain.yml"),
-        "--data", str(NLU_DIR / "data"),
-        "--out", str(model_path.parent),
-        "--fixed-model-name", model_path.name.removesuffix(".tar.gz"),
+        sys.executable,
+        "-m",
+        "rasa",
+        "train",
+        "--config",
+        str(NLU_DIR / config),
+        "--domain",
+        str(NLU_DIR / "domain.yml"),
+        "--data",
+        str(NLU_DIR / "data"),
+        "--out",
+        str(model_path.parent),
+        "--fixed-model-name",
+        model_path.name.removesuffix(".tar.gz"),
     ]
     subprocess.run(command, check=True, cwd=PROJECT_ROOT, env=rasa_environment())
     fingerprint_path(model_path).write_text(training_fingerprint(config=config))

@@ -11,7 +11,7 @@ from assistant.catalogue import Product
 
 
 def money(pence: int) -> str:
-    """"£1.45", "45p", "£3"."""
+    """ "£1.45", "45p", "£3"."""
     if pence < 100:
         return f"{pence}p"
     pounds, pennies = divmod(pence, 100)
@@ -19,7 +19,7 @@ def money(pence: int) -> str:
 
 
 def join_words(items: list[str], last: str = "and") -> str:
-    """"a, b and c"."""
+    """ "a, b and c"."""
     if not items:
         return ""
     if len(items) == 1:
@@ -28,7 +28,7 @@ def join_words(items: list[str], last: str = "and") -> str:
 
 
 def describe_product(product: Product, quantity: int = 1) -> str:
-    """"2 Semi-Skimmed Milk, 2 pints"."""
+    """ "2 Semi-Skimmed Milk, 2 pints"."""
     return f"{quantity} {product.name}, {product.size}"
 
 
@@ -41,7 +41,7 @@ def plural(count: int, word: str) -> str:
 
 
 def basket_summary(lines: list[BasketLine]) -> str:
-    """"Your basket has 3 items, £4.05 in all."""
+    """ "Your basket has 3 items, £4.05 in all."""
     if not lines:
         return "Your basket is empty."
     return (
@@ -53,8 +53,10 @@ def basket_summary(lines: list[BasketLine]) -> str:
 def read_back(lines: list[BasketLine]) -> list[str]:
     """The basket line by line, then the total: one short sentence each."""
     if not lines:
-        return ["Your basket is empty. Tell me what you would like, for example "
-                "\"two pints of milk and a loaf\"."]
+        return [
+            "Your basket is empty. Tell me what you would like, for example "
+            '"two pints of milk and a loaf".'
+        ]
     sentences = [f"In your basket, {plural(item_count(lines), 'item')}:"]
     for line in lines:
         sentences.append(

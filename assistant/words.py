@@ -5,28 +5,95 @@ from __future__ import annotations
 import re
 
 NUMBER_WORDS = {
-    "zero": 0, "no": 0, "a": 1, "an": 1, "one": 1, "single": 1, "two": 2,
-    "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
-    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
-    "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40,
-    "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90,
-    "couple": 2, "pair": 2, "few": 3, "dozen": 12, "score": 20,
-    "hundred": 100, "thousand": 1000, "million": 1_000_000,
-    # Words speech recognition and quick typing produce for numbers.
-    "to": 2, "too": 2, "for": 4, "won": 1,
+    "zero": 0,
+    "no": 0,
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "single": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+    "couple": 2,
+    "pair": 2,
+    "few": 3,
+    "dozen": 12,
+    "score": 20,
+    "hundred": 100,
+    "thousand": 1000,
+    "million": 1_000_000,
+    # Words speech recognition and quick typing produce for "two".
+    "to": 2,
+    "too": 2,
 }
-# "to", "too", "for" and "won" count as numbers only right before a product.
-HOMOPHONE_NUMBERS = {"to", "too", "for", "won"}
+# "to" and "too" count as numbers only right before a product or a unit.
+HOMOPHONE_NUMBERS = {"to", "too"}
 MULTIPLIERS = {"hundred", "thousand", "million"}
 
 # Containers and measures: they say how a product comes, not what it is.
 UNIT_WORDS = {
-    "tin", "can", "pint", "loaf", "bag", "pack", "packet", "box", "bottle",
-    "jar", "carton", "tub", "bar", "roll", "bunch", "punnet", "kilo", "kg",
-    "gram", "g", "litre", "liter", "l", "ml", "lb", "pound", "piece", "slice",
-    "portion", "tray", "net", "head", "multipack", "sachet", "tube", "block",
-    "lot", "load", "x",
+    "tin",
+    "can",
+    "pint",
+    "loaf",
+    "bag",
+    "pack",
+    "packet",
+    "box",
+    "bottle",
+    "jar",
+    "carton",
+    "tub",
+    "bar",
+    "roll",
+    "bunch",
+    "punnet",
+    "kilo",
+    "kg",
+    "gram",
+    "g",
+    "litre",
+    "liter",
+    "l",
+    "ml",
+    "lb",
+    "pound",
+    "piece",
+    "slice",
+    "portion",
+    "tray",
+    "net",
+    "head",
+    "multipack",
+    "sachet",
+    "tube",
+    "block",
+    "lot",
+    "load",
+    "x",
 }
 
 # Words of conversation that never name a product, never corrected to one.
@@ -52,17 +119,40 @@ STOPWORDS = set(
     tomorrow week weekly as well thing things one ones stuff bits maybe
     perhaps probably really actually just still already also for to the an
     dont don't do doesn't usual also ooh oh ah er erm um uh well right
+    speak talk time work call ring phone help say tell told know see look
+    person someone somebody anyone anybody volunteer human real going
+    come came bye goodbye hope wish sorry day night weather
+    first second third fourth fifth last next top bottom cheapest biggest
+    smallest other ones
     """.split()
 )
 
 IRREGULAR_SINGULARS = {
-    "loaves": "loaf", "halves": "half", "leaves": "leaf", "knives": "knife",
-    "potatoes": "potato", "tomatoes": "tomato", "mangoes": "mango",
-    "spuds": "spud", "teeth": "tooth", "mice": "mouse", "geese": "goose",
-    "fish": "fish", "sheep": "sheep", "series": "series", "cress": "cress",
-    "swiss": "swiss", "hummus": "hummus", "asparagus": "asparagus",
-    "couscous": "couscous", "molasses": "molasses", "chips": "chip",
-    "news": "news", "gas": "gas", "bus": "bus", "plus": "plus",
+    "loaves": "loaf",
+    "halves": "half",
+    "leaves": "leaf",
+    "knives": "knife",
+    "potatoes": "potato",
+    "tomatoes": "tomato",
+    "mangoes": "mango",
+    "spuds": "spud",
+    "teeth": "tooth",
+    "mice": "mouse",
+    "geese": "goose",
+    "fish": "fish",
+    "sheep": "sheep",
+    "series": "series",
+    "cress": "cress",
+    "swiss": "swiss",
+    "hummus": "hummus",
+    "asparagus": "asparagus",
+    "couscous": "couscous",
+    "molasses": "molasses",
+    "chips": "chip",
+    "news": "news",
+    "gas": "gas",
+    "bus": "bus",
+    "plus": "plus",
 }
 
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
@@ -114,7 +204,24 @@ def number_value(word: str) -> int | None:
 
 def number_in_words(n: int) -> str:
     """Small numbers as words, for natural speech; larger ones as digits."""
-    names = [k for k, v in NUMBER_WORDS.items() if v == n and k not in (
-        "a", "an", "no", "single", "couple", "pair", "few", "dozen", "score",
-        "to", "too", "for", "won", "zero")]
+    names = [
+        k
+        for k, v in NUMBER_WORDS.items()
+        if v == n
+        and k
+        not in (
+            "a",
+            "an",
+            "no",
+            "single",
+            "couple",
+            "pair",
+            "few",
+            "dozen",
+            "score",
+            "to",
+            "too",
+            "zero",
+        )
+    ]
     return names[0] if names and n <= 20 else str(n)

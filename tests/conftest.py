@@ -65,27 +65,37 @@ class Stack:
     process: subprocess.Popen | None = None
     message_counter: int = 0
 
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir / "stack.log"
+
     def start(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "assistant", "run"], cwd=PROJECT_ROOT,
-            env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )
+        # The log goes to a file: a pipe nobody reads would fill and stall the stack.
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "assistant", "run"],
+                cwd=PROJECT_ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         self.wait_until_healthy()
+
+    def log_tail(self, characters: int = 3000) -> str:
+        return self.log_path.read_text(errors="replace")[-characters:]
 
     def wait_until_healthy(self) -> None:
         deadline = time.monotonic() + STACK_START_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(
-                    "the stack stopped: " + self.process.stderr.read().decode()[-3000:]
-                )
+                raise RuntimeError("the stack stopped: " + self.log_tail())
             try:
                 if httpx.get(self.base_url + "/healthz", timeout=2).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
             time.sleep(1)
-        raise RuntimeError("the stack did not become healthy in time")
+        raise RuntimeError("the stack did not become healthy: " + self.log_tail())
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -103,8 +113,13 @@ class Stack:
     def db(self):
         return open_database(self.data_dir / "helping_hands.db")
 
-    def sms(self, phone: str, body: str, sid: str | None = None,
-            signature: str | None = None) -> httpx.Response:
+    def sms(
+        self,
+        phone: str,
+        body: str,
+        sid: str | None = None,
+        signature: str | None = None,
+    ) -> httpx.Response:
         """Send an inbound SMS webhook signed exactly as Twilio signs it."""
         self.message_counter += 1
         params = {
@@ -119,9 +134,12 @@ class Stack:
         if signature is None:
             signature = twilio_signature(url, params, TWILIO_TEST_TOKEN)
         return httpx.post(
-            self.base_url + "/twilio/sms", content=urlencode(params),
-            headers={"Content-Type": "application/x-www-form-urlencoded",
-                     "X-Twilio-Signature": signature},
+            self.base_url + "/twilio/sms",
+            content=urlencode(params),
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Twilio-Signature": signature,
+            },
             timeout=30,
         )
 
@@ -135,17 +153,19 @@ def stack(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("stack")
     port = free_port()
     env = dict(os.environ)
-    env.update({
-        "HH_DATA_DIR": str(data_dir),
-        "HH_PORT": str(port),
-        "HH_RASA_PORT": str(free_port()),
-        "HH_ACTIONS_PORT": str(free_port()),
-        "HH_PUBLIC_URL": "https://helping-hands.example.org",
-        "HH_MODEL_PATH": str(settings.model_path),
-        "TWILIO_ACCOUNT_SID": TWILIO_TEST_SID,
-        "TWILIO_AUTH_TOKEN": TWILIO_TEST_TOKEN,
-        "RASA_TELEMETRY_ENABLED": "false",
-    })
+    env.update(
+        {
+            "HH_DATA_DIR": str(data_dir),
+            "HH_PORT": str(port),
+            "HH_RASA_PORT": str(free_port()),
+            "HH_ACTIONS_PORT": str(free_port()),
+            "HH_PUBLIC_URL": "https://helping-hands.example.org",
+            "HH_MODEL_PATH": str(settings.model_path),
+            "TWILIO_ACCOUNT_SID": TWILIO_TEST_SID,
+            "TWILIO_AUTH_TOKEN": TWILIO_TEST_TOKEN,
+            "RASA_TELEMETRY_ENABLED": "false",
+        }
+    )
     running = Stack(data_dir, env, f"http://127.0.0.1:{port}")
     running.start()
     yield running

@@ -11,22 +11,41 @@ from assistant.delivery import SlotRules, describe_slot, describe_time, next_slo
 LONDON = ZoneInfo("Europe/London")
 
 
-def rules(days="mon,tue,wed,thu,fri,sat", windows="10:00-12:00,14:00-16:00",
-          lead=18, capacity=20) -> SlotRules:
-    return SlotRules.from_settings(SimpleNamespace(
-        delivery_days=days, delivery_windows=windows, delivery_lead_hours=lead,
-        delivery_slot_capacity=capacity, timezone="Europe/London"))
+def rules(
+    days="mon,tue,wed,thu,fri,sat",
+    windows="10:00-12:00,14:00-16:00",
+    lead=18,
+    capacity=20,
+) -> SlotRules:
+    return SlotRules.from_settings(
+        SimpleNamespace(
+            delivery_days=days,
+            delivery_windows=windows,
+            delivery_lead_hours=lead,
+            delivery_slot_capacity=capacity,
+            timezone="Europe/London",
+        )
+    )
 
 
 @pytest.mark.parametrize(
     ("now", "expected_start"),
     [
-        pytest.param(datetime(2026, 12, 3, 9, 0, tzinfo=LONDON),
-                     datetime(2026, 12, 4, 10, 0, tzinfo=LONDON), id="thursday-morning"),
-        pytest.param(datetime(2026, 12, 3, 19, 0, tzinfo=LONDON),
-                     datetime(2026, 12, 4, 14, 0, tzinfo=LONDON), id="thursday-evening"),
-        pytest.param(datetime(2026, 12, 5, 12, 0, tzinfo=LONDON),
-                     datetime(2026, 12, 7, 10, 0, tzinfo=LONDON), id="skips-sunday"),
+        pytest.param(
+            datetime(2026, 12, 3, 9, 0, tzinfo=LONDON),
+            datetime(2026, 12, 4, 10, 0, tzinfo=LONDON),
+            id="thursday-morning",
+        ),
+        pytest.param(
+            datetime(2026, 12, 3, 19, 0, tzinfo=LONDON),
+            datetime(2026, 12, 4, 14, 0, tzinfo=LONDON),
+            id="thursday-evening",
+        ),
+        pytest.param(
+            datetime(2026, 12, 5, 12, 0, tzinfo=LONDON),
+            datetime(2026, 12, 7, 10, 0, tzinfo=LONDON),
+            id="skips-sunday",
+        ),
     ],
 )
 def test_next_slot_respects_lead_time_and_days(now, expected_start):
@@ -50,7 +69,9 @@ def test_next_slot_skips_full_windows(db):
     db.execute(
         "INSERT INTO orders (resident_id, status, placed_at, delivery_start, "
         "delivery_end, total_pence, updated_at) VALUES ('r1', 'placed', 'now', ?, "
-        "?, 100, 'now')", [first.start.isoformat(), first.end.isoformat()])
+        "?, 100, 'now')",
+        [first.start.isoformat(), first.end.isoformat()],
+    )
     assert next_slot(rules(capacity=1), now, db).start > first.start
 
 
@@ -59,5 +80,6 @@ def test_describe_slot_says_tomorrow_and_times_plainly():
     now = datetime(2026, 12, 3, 9, 0, tzinfo=LONDON)
     slot = next_slot(rules(windows="10:00-12:00"), now)
     assert describe_slot(slot, now) == (
-        "tomorrow, Friday 4 December, between 10am and 12 noon")
+        "tomorrow, Friday 4 December, between 10am and 12 noon"
+    )
     assert describe_time(datetime(2026, 1, 1, 14, 30)) == "2:30pm"

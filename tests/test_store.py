@@ -72,7 +72,9 @@ def test_place_order_moves_basket_into_order_with_total(db):
     assert order.total_pence == products[0].price_pence * 2 + products[1].price_pence
     assert order.item_count == 3
     assert {line["sku"]: line["quantity"] for line in order_lines(db, order.id)} == {
-        products[0].sku: 2, products[1].sku: 1}
+        products[0].sku: 2,
+        products[1].sku: 1,
+    }
     assert basket_lines(db, resident.id) == []
     assert latest_order(db, resident.id).id == order.id
 
@@ -111,8 +113,10 @@ def test_inbound_message_is_stored_once_per_provider_id(db):
     assert (first_new, again_new) == (True, False)
     assert again_id == first_id
     assert replies_to(db, first_id) == ["Which milk?"]
-    assert db.execute("SELECT count(*) FROM messages WHERE direction='in'"
-                      ).fetchone()[0] == 1
+    assert (
+        db.execute("SELECT count(*) FROM messages WHERE direction='in'").fetchone()[0]
+        == 1
+    )
 
 
 def test_new_phone_number_starts_registration(db):

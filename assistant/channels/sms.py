@@ -27,7 +27,7 @@ START_WORDS = {"start", "unstop"}
 HELP_WORDS = {"help", "info"}
 HELP_REPLY = (
     "Helping Hands: text what you'd like, for example \"two pints of milk and a "
-    "loaf\". Text \"basket\" to hear your basket, or \"person\" to talk to a "
+    'loaf". Text "basket" to hear your basket, or "person" to talk to a '
     "volunteer. Text STOP to stop messages."
 )
 STOPPED_REPLY = (
@@ -36,7 +36,7 @@ STOPPED_REPLY = (
 )
 STARTED_REPLY = "Welcome back to Helping Hands. What would you like?"
 EMPTY_BODY_REPLY = (
-    "Your message came through empty. Please text what you'd like, or \"help\"."
+    'Your message came through empty. Please text what you\'d like, or "help".'
 )
 
 
@@ -93,8 +93,9 @@ async def sms_webhook(request: Request) -> Response:
         state.db, CHANNEL, sid, resident.id, body
     )
     if not is_new:
-        logger.info("repeated SMS webhook from %s answered from the store",
-                    masked(phone))
+        logger.info(
+            "repeated SMS webhook from %s answered from the store", masked(phone)
+        )
         return messaging_twiml(messages.replies_to(state.db, inbound_id))
     logger.info("sms received from %s", masked(phone))
 
