@@ -162,6 +162,53 @@ async def chat_loop(settings: Settings, phone: str) -> None:
         db.close()
 
 
+def command_sms(args, settings: Settings) -> int:
+    """Send the running gateway an SMS webhook signed exactly as Twilio signs it."""
+    import secrets
+    import xml.etree.ElementTree as ElementTree
+
+    from twilio.request_validator import RequestValidator
+
+    if not settings.twilio_auth_token:
+        print(
+            "TWILIO_AUTH_TOKEN is not set, so the gateway refuses SMS webhooks. "
+            "For a local trial put a made-up token in .env, for example\n"
+            "  TWILIO_AUTH_TOKEN=local-trial-token\nand start `make run` again."
+        )
+        return 2
+    phone = normalise_phone(args.from_phone or DEMO_RESIDENT[0])
+    if phone is None:
+        print("That phone number doesn't look right. Try +447700900123.")
+        return 2
+    params = {
+        "MessageSid": "SM" + secrets.token_hex(16),
+        "AccountSid": settings.twilio_account_sid or "AC" + "0" * 32,
+        "From": phone,
+        "To": settings.twilio_number or "+441234567890",
+        "Body": " ".join(args.text),
+        "NumMedia": "0",
+    }
+    signature = RequestValidator(settings.twilio_auth_token).compute_signature(
+        settings.public_url + "/twilio/sms", params
+    )
+    try:
+        response = httpx.post(
+            f"http://{settings.host}:{settings.port}/twilio/sms",
+            data=params,
+            headers={"X-Twilio-Signature": signature},
+            timeout=30,
+        )
+    except httpx.HTTPError:
+        print("The gateway is not answering. Is `make run` running?")
+        return 1
+    if response.status_code != 200:
+        print(f"The gateway answered {response.status_code}: {response.text}")
+        return 1
+    for message in ElementTree.fromstring(response.text).iter("Message"):
+        print(message.text or "")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="helping-hands", description="Helping Hands shopping assistant."
@@ -180,6 +227,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="the resident's phone number (default: the demo resident)",
     )
     chat.set_defaults(handler=command_chat)
+
+    sms = commands.add_parser(
+        "sms", help="send the running gateway a signed SMS webhook, as Twilio would"
+    )
+    sms.add_argument(
+        "--from",
+        dest="from_phone",
+        metavar="PHONE",
+        help="the resident's phone number (default: the demo resident)",
+    )
+    sms.add_argument("text", nargs="+", help="the message")
+    sms.set_defaults(handler=command_sms)
 
     train = commands.add_parser("train", help="train the Rasa model if data changed")
     train.add_argument("--force", action="store_true", help="train even if current")

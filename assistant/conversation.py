@@ -7,6 +7,7 @@ name and an address are free text that no intent model should classify.
 from __future__ import annotations
 
 import logging
+import re
 
 import sqlite_utils
 
@@ -42,6 +43,15 @@ REGISTERED = (
     "Thank you. We'll deliver to {address}. Now, what would you like? "
     'You could say "two pints of milk and a loaf".'
 )
+PERSON_DURING_SIGN_UP = (
+    "Of course. I've asked a volunteer to get in touch with you, usually within "
+    "a few hours in the daytime. If you'd like to carry on meanwhile, {ask}"
+)
+ASKS_FOR_PERSON = re.compile(
+    r"\b(real person|a person|human|someone|somebody|volunteer|speak to|talk to)\b",
+    re.IGNORECASE,
+)
+MOST_WORDS_IN_A_NAME = 5
 UNAVAILABLE = (
     "I'm sorry, I'm having a little trouble at the moment. Your message is "
     "safely saved, and a volunteer will get back to you soon."
@@ -73,6 +83,16 @@ class ConversationRouter:
     ) -> list[str]:
         """Ask a new resident for a name, then an address, then carry on."""
         step = resident.registration_step
+        if ASKS_FOR_PERSON.search(text):
+            self.queue_for_person(resident, "asked-for-person")
+            ask = (
+                "please send your name."
+                if step == "name"
+                else ("please send the address for your deliveries.")
+            )
+            if step == "name" and resident.held_message is None:
+                update_resident(self.db, resident.id, held_message="")
+            return [PERSON_DURING_SIGN_UP.format(ask=ask)]
         if step == "name" and resident.held_message is None:
             update_resident(
                 self.db, resident.id, held_message=text, registration_step="name"
@@ -80,7 +100,7 @@ class ConversationRouter:
             return [WELCOME]
         if step == "name":
             name = clean_name(text)
-            if name is None:
+            if name is None or len(name.split()) > MOST_WORDS_IN_A_NAME:
                 return [ASK_NAME_AGAIN]
             update_resident(
                 self.db, resident.id, name=name, registration_step="address"
