@@ -197,7 +197,8 @@ class ActionRequestHuman(Action):
             "They'll reply here as soon as they can, usually within a few hours "
             "in the daytime. Your basket is kept safe meanwhile."
         )
-        return []
+        # An open question must not be answered by a later, unrelated "yes".
+        return [set_pending([])]
 
 
 class ActionNotUnderstood(Action):

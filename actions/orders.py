@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import datetime, timezone
 
 from rasa_sdk import Action
 
-from actions.common import set_pending, shop
+from actions.common import latest_text, pending_questions, set_pending, shop
 from assistant.basket import basket_lines
 from assistant.delivery import Slot, SlotRules, describe_slot, next_slot
 from assistant.errors import OrderError
 from assistant.orders import cancel_order, latest_order, place_order
 from assistant.wording import money, plural, read_back
 
+NEGATION = re.compile(r"\b(no|not|don'?t|do not|nope|never|keep|leave)\b")
 NOTHING_TO_ORDER = (
     "Your basket is empty, so there's nothing to order yet. Tell me what you'd "
     'like, for example "a pint of milk".'
@@ -73,7 +75,20 @@ class ActionPlaceOrder(Action):
         return "action_place_order"
 
     def run(self, dispatcher, tracker, domain):
-        text, questions = confirm_order_question(shop(), tracker.sender_id)
+        the_shop = shop()
+        pending = pending_questions(tracker)
+        if (
+            pending
+            and pending[0]["kind"] == "confirm_order"
+            and not NEGATION.search(latest_text(tracker).lower())
+        ):
+            # Asked to order again right after the read-back: that is a yes.
+            text, follow = place_confirmed_order(
+                the_shop, tracker.sender_id, pending[0]
+            )
+            dispatcher.utter_message(text=text)
+            return [set_pending(follow)]
+        text, questions = confirm_order_question(the_shop, tracker.sender_id)
         dispatcher.utter_message(text=text)
         return [set_pending(questions)]
 
@@ -113,6 +128,17 @@ class ActionCancelOrder(Action):
         return "action_cancel_order"
 
     def run(self, dispatcher, tracker, domain):
+        pending = pending_questions(tracker)
+        if pending and pending[0]["kind"] == "confirm_cancel":
+            # Asked again while the question is open: "no, don't cancel it"
+            # keeps the order; anything else is a second request to cancel.
+            if NEGATION.search(latest_text(tracker).lower()):
+                dispatcher.utter_message(text="All right, your order stays as it is.")
+            else:
+                dispatcher.utter_message(
+                    text=cancel_confirmed_order(shop(), tracker.sender_id, pending[0])
+                )
+            return [set_pending([])]
         order = latest_order(shop().db, tracker.sender_id)
         if order is None:
             dispatcher.utter_message(text="You don't have an order to cancel.")

@@ -1,4 +1,4 @@
-"""Delivery slots: the next window an order can be delivered in, by configurable rules."""
+"""Delivery slots: the next window an order can come in, by configurable rules."""
 
 from __future__ import annotations
 

@@ -55,6 +55,7 @@ class ProductIndex:
     vocabulary: set[str] = field(init=False)
     sounds: dict[str, set[str]] = field(init=False)
     all_phrases: list[str] = field(init=False)
+    head_words: set[str] = field(init=False)
 
     def __post_init__(self) -> None:
         self.by_sku = {p.sku: p for p in self.products}
@@ -62,6 +63,7 @@ class ProductIndex:
         self.longest_phrase = 1
         self.keywords, self.name_words, self.phrases = {}, {}, {}
         self.sounds, self.all_phrases = {}, []
+        self.head_words = set()
         for product in self.products:
             name = content_words(product.name)
             words = set(name)
@@ -70,6 +72,10 @@ class ProductIndex:
                 words.update(phrase_words)
                 self.phrases.setdefault(tuple(phrase_words), set()).add(product.sku)
                 self.longest_phrase = max(self.longest_phrase, len(phrase_words))
+                if phrase_words:
+                    # The last word names the thing: "crisp" in "ready salted
+                    # crisps"; "ready" alone names nothing.
+                    self.head_words.add(phrase_words[-1])
                 self.all_phrases.append(phrase.lower())
             self.keywords[product.sku] = frozenset(words)
             self.name_words[product.sku] = tuple(name)

@@ -26,7 +26,7 @@ COLLECTIVES = {
     "thousand": 1000,
     "million": 1_000_000,
 }
-FILLERS_IN_NAMES = {"of", "and", "with", "in"}
+FILLERS_IN_NAMES = {"of", "and", "with", "in", "style"}
 POSSESSIVES = {"my", "the", "his", "her", "our", "their", "your"}
 DESCRIBING_WORDS = {
     "small",
@@ -375,3 +375,57 @@ def numbers_said(text: str) -> list[int]:
     if group:
         found.append(quantity_of(group))
     return [n for n in found if n is not None]
+
+
+# Words that make a message more than a list of things to buy.
+NOT_A_PLAIN_ORDER = set(
+    """
+    no not nothing none nope never dont don't without stop cancel remove delete
+    off out instead change again repeat was were had did help person someone
+    somebody anyone anybody volunteer human talk speak call ring phone basket
+    trolley order list total cost price much many yes yeah yep aye ok okay
+    right alright send carry
+    """.split()
+)
+QUESTION_OPENINGS = re.compile(
+    r"^\s*(do|does|have|has|is|are|how|what|when|where|why|which|who)\b"
+)
+
+
+CHANGE_WORDS = {"make", "just", "only", "double", "less", "fewer", "more", "instead"}
+
+
+def is_plain_product_request(
+    text: str, index: ProductIndex, bare: bool = False
+) -> bool:
+    """Whether a message is nothing but products to buy: "I need red leicester",
+    "rhubarb", "two tins of peaches please". Chatter, negations, questions and
+    words the shop does not know all make it something else.
+
+    Args:
+        text: the message.
+        index: the catalogue index.
+        bare: also refuse quantities and words of change ("make", "just"),
+            for a message that might be changing a basket line, not adding.
+    """
+    lowered = text.lower()
+    if QUESTION_OPENINGS.search(lowered):
+        return False
+    if "?" in lowered and not re.match(r"^\s*(could|can|may|would)\b", lowered):
+        return False
+    raw = tokens(text)
+    if not raw or any(word in NOT_A_PLAIN_ORDER for word in raw):
+        return False
+    words = classify(raw, index)
+    mark_phrases(words, index)
+    if any(word.kind == "other" for word in words):
+        return False
+    if bare and any(
+        word.kind == "number" or (word.kind != "product" and word.text in CHANGE_WORDS)
+        for word in words
+    ):
+        return False
+    runs = [run for run in product_runs(words) if not is_purpose(words, run[0])]
+    return bool(runs) and all(
+        any(words[i].value in index.head_words for i in run) for run in runs
+    )

@@ -110,6 +110,30 @@ class Stack:
         self.stop()
         self.start()
 
+    def child_pid(self, marker: str) -> int:
+        """The pid of the stack's child process whose command line holds `marker`,
+        such as "rasa_sdk" or "rasa run"; the port tells this stack's apart."""
+        ports = {
+            "rasa_sdk": self.env["HH_ACTIONS_PORT"],
+            "rasa run": self.env["HH_RASA_PORT"],
+            "uvicorn": self.env["HH_PORT"],
+        }
+        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+            try:
+                words = cmdline.read_bytes().split(b"\0")
+            except OSError:
+                continue
+            command = " ".join(w.decode(errors="replace") for w in words)
+            if marker in command and ports[marker] in command:
+                return int(cmdline.parent.name)
+        raise LookupError(f"no running {marker} process in this stack")
+
+    def healthz(self) -> httpx.Response:
+        return httpx.get(self.base_url + "/healthz", timeout=5)
+
+    def rasa_token(self) -> str:
+        return (self.data_dir / "rasa_api_token").read_text().strip()
+
     def db(self):
         return open_database(self.data_dir / "helping_hands.db")
 
