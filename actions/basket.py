@@ -14,7 +14,7 @@ from actions.shopping import BasketRequest, ask, choose_question, same_question
 from assistant.basket import BasketLine, basket_lines
 from assistant.matching import content_words
 from assistant.parsing import ParsedRequest, numbers_said, parse_request
-from assistant.wording import basket_summary, money, read_back
+from assistant.wording import basket_summary, join_words, money, read_back
 
 NOTHING_FOUND = (
     "I'm sorry, I didn't catch what you'd like. Could you tell me again, for "
@@ -61,10 +61,19 @@ def finish(
     parts.extend(request.notes)
     questions = list(request.questions)
     for question in earlier:
+        if request.changed and question["kind"] == "suggest":
+            continue  # an offer the resident passed over for something else
         if not any(same_question(question, q) for q in questions):
             questions.append(question)
     if questions:
         parts.append(ask(questions[0], request.index))
+        later = [
+            q["said"]
+            for q in questions[1:]
+            if q["kind"] == "choose" and q.get("said") and q["said"] != "one"
+        ]
+        if later:
+            parts.append(f"After that, I'll ask you about the {join_words(later)}.")
     elif request.added:
         parts.append("Anything else?")
     dispatcher.utter_message(text=" ".join(parts) if parts else NOTHING_FOUND)
@@ -134,6 +143,31 @@ def other_products(text: str, question: dict[str, Any]) -> ParsedRequest:
     return extra
 
 
+def add_items(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[Any]:
+    """Add what the message asks for, asking about whatever is unclear."""
+    the_shop = shop()
+    request = new_request(tracker)
+    questions = pending_questions(tracker)
+    parsed = parse_request(latest_text(tracker), the_shop.index)
+    if questions and parsed.items and all(i.refers_to_last for i in parsed.items):
+        # "Another one of those" while a question is open: ask it again.
+        dispatcher.utter_message(
+            text="Sorry, I'm not sure which you mean. "
+            + ask(questions[0], the_shop.index)
+        )
+        return []
+    request.take(parsed, last_added(tracker))
+    if not (request.changed or request.questions or request.notes):
+        if questions:
+            dispatcher.utter_message(
+                text="Sorry, I didn't follow. " + ask(questions[0], the_shop.index)
+            )
+            return []
+        dispatcher.utter_message(text=NOTHING_FOUND)
+        return []
+    return finish(dispatcher, request, questions)
+
+
 class ActionAddItems(Action):
     def name(self) -> str:
         return "action_add_items"
@@ -142,27 +176,7 @@ class ActionAddItems(Action):
         answered = answer_pending_choice(dispatcher, tracker)
         if answered is not None:
             return answered
-        the_shop = shop()
-        request = new_request(tracker)
-        questions = pending_questions(tracker)
-        parsed = parse_request(latest_text(tracker), the_shop.index)
-        if questions and parsed.items and all(i.refers_to_last for i in parsed.items):
-            # "Another one of those" while a question is open: ask it again.
-            dispatcher.utter_message(
-                text="Sorry, I'm not sure which you mean. "
-                + ask(questions[0], the_shop.index)
-            )
-            return []
-        request.take(parsed, last_added(tracker))
-        if not (request.changed or request.questions or request.notes):
-            if questions:
-                dispatcher.utter_message(
-                    text="Sorry, I didn't follow. " + ask(questions[0], the_shop.index)
-                )
-                return []
-            dispatcher.utter_message(text=NOTHING_FOUND)
-            return []
-        return finish(dispatcher, request, questions)
+        return add_items(dispatcher, tracker)
 
 
 def named_lines(
@@ -263,7 +277,10 @@ class ActionChangeQuantity(Action):
         if answered is not None:
             return answered
         text = latest_text(tracker)
-        wanted, lines, _ = named_lines(tracker, text)
+        wanted, lines, named = named_lines(tracker, text)
+        if named and not wanted:
+            # "One bananas, two lemons" names nothing in the basket: an order.
+            return add_items(dispatcher, tracker)
         if not lines:
             dispatcher.utter_message(
                 text="Your basket is empty at the moment. What would you like?"

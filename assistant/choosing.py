@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from assistant.catalogue import Product
-from assistant.matching import ProductIndex
+from assistant.matching import ProductIndex, content_words
 from assistant.wording import join_words
 from assistant.words import NUMBER_WORDS, STOPWORDS, canonical_tokens
 
@@ -137,7 +137,11 @@ def variety_label(group: list[Product], shared: set[str]) -> str:
 def make_choice(products: Sequence[Product], said: str) -> Choice:
     """The question to ask about `products`, which `said` did not tell apart."""
     groups = varieties(products)
-    noun = common_name(products) or said
+    noun = common_name(products)
+    heads = {name_words(p)[-1] for p in products if name_words(p)}
+    if not noun or noun.split()[-1] not in heads:
+        # "frozen" is what frozen peas share, but it is no name for them.
+        noun = said or noun
     if len(groups) == 1:
         shown = products[:MAX_SHOWN]
         options = tuple(Option(p.size, (p.sku,)) for p in shown)
@@ -157,9 +161,13 @@ def make_choice(products: Sequence[Product], said: str) -> Choice:
 
 
 def words_of_product(product: Product, index: ProductIndex) -> set[str]:
-    return set(index.keywords.get(product.sku, ())) | set(
-        canonical_tokens(product.size)
-    )
+    """Every word a product is known by: name, everyday names and size."""
+    return set(index.keywords.get(product.sku, ())) | own_words(product)
+
+
+def own_words(product: Product) -> set[str]:
+    """The words of a product's own name and size, as the question shows them."""
+    return set(content_words(product.name)) | set(canonical_tokens(product.size))
 
 
 def answer_words(text: str, index: ProductIndex) -> set[str]:
@@ -184,26 +192,39 @@ def narrow_by_words(
 ) -> tuple[list[Product], int]:
     """The products the answer's own words point to, and how many words did.
 
+    The words of the names and sizes, which the question showed, count first;
+    everyday names only when those tell nothing apart.
+
     Returns:
         The closest products (empty if the words point to none) and the number
         of the answer's words that tell the candidates apart.
     """
-    sets = [words_of_product(p, index) for p in products]
-    specific = set.union(*sets) - set.intersection(*sets)
-    said = answer_words(text, index) & specific
-    scores = [len(said & words) for words in sets]
-    best = max(scores, default=0)
-    if best == 0:
-        return [], 0
-    tied = [p for p, score in zip(products, scores, strict=True) if score == best]
-    shared_names = set.intersection(*(set(canonical_tokens(p.name)) for p in tied))
+    said = answer_words(text, index)
+    for words_of in (own_words, lambda p: words_of_product(p, index)):
+        sets = [words_of(p) for p in products]
+        specific = set.union(*sets) - set.intersection(*sets)
+        telling = said & specific
+        scores = [len(telling & words) for words in sets]
+        best = max(scores, default=0)
+        if best:
+            tied = [p for p, n in zip(products, scores, strict=True) if n == best]
+            return plainest(tied, telling), best
+    return [], 0
 
-    def unmatched(product: Product) -> int:
-        own = set(canonical_tokens(product.name)) - shared_names
-        return len(own - said)
 
-    fewest = min(unmatched(p) for p in tied)
-    return [p for p in tied if unmatched(p) == fewest], best
+def plainest(tied: list[Product], said: set[str]) -> list[Product]:
+    """Among products the answer fits equally, the plain one when there is one:
+    "semi-skimmed" means Semi-Skimmed Milk, not the lactose-free kind."""
+    shared = set.intersection(*(set(content_words(p.name)) for p in tied))
+
+    def extra_words(product: Product) -> int:
+        return len(set(content_words(product.name)) - shared - said)
+
+    fewest = min(extra_words(p) for p in tied)
+    plain = [p for p in tied if extra_words(p) == fewest]
+    if len({p.name for p in plain}) == 1:
+        return plain
+    return tied
 
 
 def picked_option(text: str, choice: Choice) -> Option | None:

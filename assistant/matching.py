@@ -27,6 +27,9 @@ from assistant.words import (
 # Words in product names that say nothing about which product it is.
 NAME_FILLER = {"of", "and", "in", "with", "the", "a", "for", "style"}
 MAX_OPTIONS = 4
+# How alike (0-100) a name must look to be offered instead of an unknown one:
+# below this, "caviar" would be offered vinegar.
+SUGGESTION_CUTOFF = 75
 
 
 @dataclass(frozen=True)
@@ -165,7 +168,7 @@ class ProductIndex:
             self.all_phrases,
             scorer=fuzz.WRatio,
             limit=limit * 4,
-            score_cutoff=60,
+            score_cutoff=SUGGESTION_CUTOFF,
         )
         found: list[Product] = []
         for phrase, _score, _ in results:

@@ -28,8 +28,9 @@ def join_words(items: list[str], last: str = "and") -> str:
 
 
 def describe_product(product: Product, quantity: int = 1) -> str:
-    """ "2 Semi-Skimmed Milk, 2 pints"."""
-    return f"{quantity} {product.name}, {product.size}"
+    """ "2 Semi-Skimmed Milk (2 pints)": the size in brackets, so that a list of
+    products reads as a list and not as a run of commas."""
+    return f"{quantity} {product.name} ({product.size})"
 
 
 def item_count(lines: list[BasketLine]) -> int:

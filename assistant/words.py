@@ -122,8 +122,8 @@ STOPWORDS = set(
     speak talk time work call ring phone help say tell told know see look
     person someone somebody anyone anybody volunteer human real going
     come came bye goodbye hope wish sorry day night weather
-    first second third fourth fifth last next top bottom cheapest biggest
-    smallest other ones
+    first second third fourth fifth last next cheapest biggest smallest
+    other ones sell sold stock stocked
     """.split()
 )
 

@@ -1,4 +1,4 @@
-"""Shared fixtures: fresh databases, the product index, Twilio signing, the real stack."""
+"""Shared fixtures: fresh stores, the product index, Twilio signing, the real stack."""
 
 from __future__ import annotations
 
