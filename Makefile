@@ -22,7 +22,8 @@ validate: setup
 	$(PYTHON) -m rasa data validate --domain nlu/domain.yml --data nlu/data \
 		--config nlu/config.yml --fail-on-warnings
 
-test: setup validate
+test: setup validate lint
+	$(PYTHON) -m assistant seed
 	$(PYTHON) -m assistant train
 	$(PYTHON) -m pytest
 

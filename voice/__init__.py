@@ -1,0 +1,1 @@
+"""Speech for the phone and tablet channels: audio conversion, and the engines."""
