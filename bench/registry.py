@@ -1,0 +1,39 @@
+"""The benchmarks `python -m bench` knows of; add a new one here."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """One benchmark: a module with `run() -> str` that prints its figures.
+
+    `run` returns the Markdown body of the benchmark's section of
+    docs/benchmarks.md; the runner adds the heading and the date and machine.
+    """
+
+    name: str
+    """Its name on the command line and the key of its section."""
+    title: str
+    """The heading of its section."""
+    module: str
+    """The module that holds `run`, imported only when the benchmark runs."""
+
+    def load(self) -> Callable[[], str]:
+        return importlib.import_module(self.module).run
+
+
+BENCHMARKS: tuple[Benchmark, ...] = (
+    Benchmark(
+        name="nlu",
+        title="NLU pipelines: logistic regression against DIET",
+        module="bench.nlu_pipelines",
+    ),
+)
+
+
+def find_benchmark(name: str) -> Benchmark | None:
+    return next((each for each in BENCHMARKS if each.name == name), None)
