@@ -60,7 +60,8 @@ def read_catalogue_csv(text: str) -> list[dict]:
     Raises:
         CatalogueImportError: listing every bad row, by line number.
     """
-    reader = csv.DictReader(io.StringIO(text))
+    # A spreadsheet's "CSV UTF-8" starts with a byte-order mark.
+    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff")))
     missing = [c for c in REQUIRED if c not in (reader.fieldnames or [])]
     if missing:
         raise CatalogueImportError(
@@ -73,6 +74,12 @@ def read_catalogue_csv(text: str) -> list[dict]:
             problems.append(f"line {line}: too many fields")
             continue
         values = {k: (row.get(k) or "").strip() for k in COLUMNS}
+        sku = values["sku"]
+        if sku and sku in seen:
+            problems.append(f"line {line}: sku {sku!r} repeats line {seen[sku]}")
+            continue
+        if sku:
+            seen[sku] = line
         empty = [k for k in REQUIRED if not values[k]]
         if empty:
             problems.append(f"line {line}: empty {', '.join(empty)}")
@@ -88,11 +95,6 @@ def read_catalogue_csv(text: str) -> list[dict]:
         if not 0 < price <= MAX_PRICE_PENCE:
             problems.append(f"line {line}: price_pence {price} is out of range")
             continue
-        sku = values["sku"]
-        if sku in seen:
-            problems.append(f"line {line}: sku {sku!r} repeats line {seen[sku]}")
-            continue
-        seen[sku] = line
         values["price_pence"] = price
         values["aliases"] = "|".join(split_aliases(values["aliases"]))
         rows.append(values)

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 
 from assistant.catalogue import Product
 from assistant.matching import ProductIndex, content_words
+from assistant.parsing import by_container, classify, heard, read_amounts
+from assistant.sizes import parse_size
 from assistant.wording import join_words
-from assistant.words import NUMBER_WORDS, STOPWORDS, canonical_tokens
+from assistant.words import NUMBER_WORDS, STOPWORDS, canonical_tokens, singular, tokens
 
 MAX_SHOWN = 4
 
@@ -33,28 +35,20 @@ ORDINALS = {
 }
 DIGITS = {"1": 0, "2": 1, "3": 2, "4": 3, "one": 0, "two": 1, "three": 2, "four": 3}
 ANY_WILL_DO = re.compile(
-    r"\b(usual|normal|ordinary|standard|regular|any|either|whichever|"
+    r"\b(normal|ordinary|standard|regular|plain|any|either|whichever|"
     r"(do ?n.?t|doesn.?t|does not|do not) (mind|matter|care)|up to you|"
     r"you (choose|pick|decide))\b"
 )
+USUAL = re.compile(
+    r"\b(usual|same as (last time|before|always|normal)|last time|"
+    r"(always|normally|usually) (have|get|buy|order)|my normal)\b"
+)
+# Products for a special diet are offered when asked for, never picked for
+# someone who asked for "the cheapest" or "whichever".
+FREE_FROM = re.compile(r"\b(gluten|lactose|dairy|sugar|alcohol|caffeine)[ -]free\b")
 CHEAPEST = re.compile(r"\b(cheap|cheapest|cheaper|least expensive|lowest price)\b")
 BIGGEST = re.compile(r"\b(big|biggest|bigger|large|largest|larger|most)\b")
 SMALLEST = re.compile(r"\b(small|smallest|smaller|little|least|tiny)\b")
-
-# How much of something a size holds, in grams, millilitres or items.
-UNIT_AMOUNTS = {
-    "kg": 1000.0,
-    "g": 1.0,
-    "l": 1000.0,
-    "litre": 1000.0,
-    "litres": 1000.0,
-    "ml": 1.0,
-    "pint": 568.0,
-    "pints": 568.0,
-}
-SIZE_AMOUNT = re.compile(r"(\d+(?:\.\d+)?)\s*(kg|g|litres?|l|ml|pints?)\b")
-MULTIPACK = re.compile(r"(\d+)\s*x\s*")
-COUNT = re.compile(r"(\d+)\s*(pack|bags|rolls|sachets|washes|pair)\b")
 
 
 @dataclass(frozen=True)
@@ -84,20 +78,6 @@ class Choice:
         if self.by_size:
             return f"Which size of {self.noun} would you like: {listed}?"
         return f"Which {self.noun} would you like: {listed}?"
-
-
-def size_amount(size: str) -> float | None:
-    """How much a size holds, to compare "biggest" and "smallest"."""
-    text = size.lower()
-    packs = MULTIPACK.match(text)
-    multiplier = int(packs.group(1)) if packs else 1
-    found = SIZE_AMOUNT.search(text)
-    if found:
-        return multiplier * float(found.group(1)) * UNIT_AMOUNTS[found.group(2)]
-    counted = COUNT.search(text)
-    if counted:
-        return float(counted.group(1))
-    return None
 
 
 def varieties(products: Sequence[Product]) -> list[list[Product]]:
@@ -148,8 +128,12 @@ def make_choice(products: Sequence[Product], said: str) -> Choice:
         return Choice(
             groups[0][0].name.lower(), options, len(products) > MAX_SHOWN, True
         )
-    shared = set.intersection(*(set(canonical_tokens(p.name)) for p in products))
     shown = groups[:MAX_SHOWN]
+    # Words every choice shown shares go unsaid: "pork, cumberland or beef",
+    # not "pork sausages, cumberland sausages or beef sausages".
+    shared = set.intersection(
+        *(set(canonical_tokens(group[0].name)) for group in shown)
+    ) | set.intersection(*(set(canonical_tokens(p.name)) for p in products))
     labels = [variety_label(group, shared) for group in shown]
     options = []
     for label, group in zip(labels, shown, strict=True):
@@ -160,90 +144,211 @@ def make_choice(products: Sequence[Product], said: str) -> Choice:
     return Choice(noun, tuple(options), len(groups) > MAX_SHOWN, False)
 
 
-def words_of_product(product: Product, index: ProductIndex) -> set[str]:
-    """Every word a product is known by: name, everyday names and size."""
-    return set(index.keywords.get(product.sku, ())) | own_words(product)
-
-
 def own_words(product: Product) -> set[str]:
-    """The words of a product's own name and size, as the question shows them."""
-    return set(content_words(product.name)) | set(canonical_tokens(product.size))
+    """The words of a product's own name, as the question shows them."""
+    return set(content_words(product.name))
+
+
+def alias_words(product: Product, index: ProductIndex) -> set[str]:
+    return set(index.keywords.get(product.sku, ()))
 
 
 def answer_words(text: str, index: ProductIndex) -> set[str]:
     """The answer's telling words, with misspellings of catalogue words corrected.
 
-    Words of conversation and number words ("one", "half") are left out; digits
-    stay, because "2 pints" or "400g" can pick a size.
+    Words of conversation and number words ("one", "half") are left out: sizes
+    and positions are read separately.
     """
     found = set()
     for word in canonical_tokens(text):
         if word in STOPWORDS or word in NUMBER_WORDS or word == "half":
             continue
+        if word.isdigit():
+            continue
         found.add(word)
         corrected = index.correct(word)
         if corrected:
             found.add(corrected)
+        found.update(split_compound(word, index))
     return found
 
 
-def narrow_by_words(
-    products: list[Product], text: str, index: ProductIndex
-) -> tuple[list[Product], int]:
-    """The products the answer's own words point to, and how many words did.
+def split_compound(word: str, index: ProductIndex) -> list[str]:
+    """ "wholemilk" as "whole" and "milk", when both halves are catalogue words."""
+    if len(word) < 7 or word in index.vocabulary:
+        return []
+    for cut in range(3, len(word) - 2):
+        head, tail = word[:cut], singular(word[cut:])
+        if head in index.vocabulary and tail in index.vocabulary:
+            return [head, tail]
+    return []
 
-    The words of the names and sizes, which the question showed, count first;
-    everyday names only when those tell nothing apart.
+
+def phrase_words(text: str, product: Product, telling: set[str]) -> int:
+    """How many words of the answer make up one of the product's own phrases
+    that tells it apart: "full fat" for whole milk, "half loaf" for a small one."""
+    said = " " + " ".join(canonical_tokens(text)) + " "
+    best = 0
+    for phrase in (product.name, *product.aliases):
+        words = content_words(phrase)
+        if len(words) > 1 and set(words) & telling and f" {' '.join(words)} " in said:
+            best = max(best, len(words))
+    return best
+
+
+def sizes_said(text: str, index: ProductIndex, by_size: bool) -> tuple[list, int]:
+    """The measures and pack count an answer gives: "2 pints", "a dozen", "200g".
 
     Returns:
-        The closest products (empty if the words point to none) and the number
-        of the answer's words that tell the candidates apart.
+        The measures (as Sizes) and the pack count, 0 when none was said. To a
+        question about sizes, a bare number ("4") is the size.
+    """
+    raw = tokens(text)
+    # "the big one": "one" here stands for the product, it counts nothing.
+    raw = [
+        w
+        for n, w in enumerate(raw)
+        if w not in ("one", "ones") or n == 0 and len(raw) > 1
+    ]
+    words = classify(heard(raw, index), index)
+    amounts = read_amounts(words)
+    measures = list(amounts.measures)
+    # "the 2 pint one": with a size said, "one" is no count.
+    pack = amounts.pack or amounts.times or (0 if measures else amounts.count) or 0
+    if "multipack" in amounts.containers:
+        pack = pack or -1
+    return measures, pack if (pack > 1 or by_size or pack < 0) else 0
+
+
+def size_fits(product: Product, measures: list, pack: int, by_size: bool) -> int:
+    size = parse_size(product.size)
+    score = 0
+    for measure in measures:
+        if size.same_measure(measure) or (
+            measure.measure == "pint"
+            and size.measure == "pint"
+            and size.amount == measure.amount
+        ):
+            score += 1
+    if pack < 0 and size.count > 1:
+        score += 1  # "multipack"
+    elif pack > 1 and size.count == pack:
+        score += 1
+    elif by_size and pack and size.amount == pack:
+        score += 1  # "4" to "which size of milk?" is the 4 pints
+    return score
+
+
+def narrow_by_words(
+    products: list[Product], text: str, index: ProductIndex, by_size: bool = False
+) -> tuple[list[Product], int]:
+    """The products the answer's words and sizes point to, and how strongly.
+
+    A size said, or a word of a product's own name, counts most; the everyday
+    names it goes by count too, less. Words every candidate shares tell
+    nothing apart and do not count.
+
+    Returns:
+        The best-fitting products (empty if nothing fits) and their score.
     """
     said = answer_words(text, index)
-    for words_of in (own_words, lambda p: words_of_product(p, index)):
-        sets = [words_of(p) for p in products]
-        specific = set.union(*sets) - set.intersection(*sets)
-        telling = said & specific
-        scores = [len(telling & words) for words in sets]
-        best = max(scores, default=0)
-        if best:
-            tied = [p for p, n in zip(products, scores, strict=True) if n == best]
-            return plainest(tied, telling), best
-    return [], 0
+    measures, pack = sizes_said(text, index, by_size)
+    own = [own_words(p) for p in products]
+    aliases = [alias_words(p, index) for p in products]
+    own_specific = set.union(*own) - set.intersection(*own)
+    alias_specific = set.union(*aliases) - set.intersection(*aliases)
+    scores = []
+    for product, mine, known in zip(products, own, aliases, strict=True):
+        score = 3 * size_fits(product, measures, pack, by_size)
+        score += 2 * len(said & mine & own_specific)
+        score += len(said & known & alias_specific)
+        score += 2 * phrase_words(text, product, alias_specific)
+        scores.append(score)
+    best = max(scores, default=0)
+    if best == 0:
+        return [], 0
+    fitting = [p for p, n in zip(products, scores, strict=True) if n == best]
+    return plainest(fitting, said, products), best
 
 
-def plainest(tied: list[Product], said: set[str]) -> list[Product]:
-    """Among products the answer fits equally, the plain one when there is one:
-    "semi-skimmed" means Semi-Skimmed Milk, not the lactose-free kind."""
-    shared = set.intersection(*(set(content_words(p.name)) for p in tied))
-
-    def extra_words(product: Product) -> int:
-        return len(set(content_words(product.name)) - shared - said)
-
-    fewest = min(extra_words(p) for p in tied)
-    plain = [p for p in tied if extra_words(p) == fewest]
-    if len({p.name for p in plain}) == 1:
+def plainest(
+    fitting: list[Product], said: set[str], candidates: list[Product]
+) -> list[Product]:
+    """Among products the answer fits equally, the plain kind when exactly one
+    kind is all the answer said: "semi-skimmed" is Semi-Skimmed Milk, not the
+    lactose-free kind."""
+    shared = set.intersection(*(own_words(p) for p in candidates))
+    plain = [
+        p
+        for p in fitting
+        if own_words(p) <= said | shared
+        or said - shared
+        and any(set(content_words(alias)) == said for alias in p.aliases)
+    ]
+    if plain and len({p.name for p in plain}) == 1 and len(plain) < len(fitting):
         return plain
-    return tied
+    return fitting
+
+
+POSITION_FILLER = {"the", "one", "ones", "please", "number", "no", "its", "it", "that"}
 
 
 def picked_option(text: str, choice: Choice) -> Option | None:
-    """The option chosen by position: "the second one", "number 2", "the last"."""
-    lowered = text.lower()
-    words = re.findall(r"[a-z0-9]+", lowered)
-    for word in words:
-        if word in ORDINALS and ORDINALS[word] < len(choice.options):
-            return choice.options[ORDINALS[word]]
-    if "last" in words:
+    """The option chosen by position: "the second one", "number 2", "the last".
+
+    Only an answer that says nothing but a position counts: "2 pints" is a
+    size, not the second choice.
+    """
+    words = [w for w in tokens(text) if w not in POSITION_FILLER]
+    if len(words) != 1:
+        return None
+    word = words[0]
+    if word == "last":
         return choice.options[-1]
-    spoken = re.search(r"\b(?:number|no)\s+(\w+)", lowered)
-    if spoken and spoken.group(1) in DIGITS:
-        position = DIGITS[spoken.group(1)]
-        return choice.options[position] if position < len(choice.options) else None
-    if len(words) == 1 and words[0] in DIGITS and not choice.by_size:
-        position = DIGITS[words[0]]
-        return choice.options[position] if position < len(choice.options) else None
-    return None
+    if word in ORDINALS:
+        position = ORDINALS[word]
+    elif word in DIGITS and not choice.by_size:
+        position = DIGITS[word]
+    else:
+        return None
+    return choice.options[position] if position < len(choice.options) else None
+
+
+def everyday(products: list[Product], lowered: str) -> list[Product]:
+    """`products` without the free-from ones, unless the answer asked for them."""
+    if FREE_FROM.search(lowered):
+        return products
+    kept = [p for p in products if not FREE_FROM.search(p.name.lower())]
+    return kept or products
+
+
+def extreme(products: list[Product], lowered: str) -> list[Product]:
+    """The cheapest, biggest or smallest of `products`, if the answer asks."""
+    if CHEAPEST.search(lowered) or BIGGEST.search(lowered) or SMALLEST.search(lowered):
+        products = everyday(products, lowered)
+    if CHEAPEST.search(lowered):
+        cheapest = min(p.price_pence for p in products)
+        return [p for p in products if p.price_pence == cheapest]
+    if not (BIGGEST.search(lowered) or SMALLEST.search(lowered)):
+        return products
+    # Weights and volumes compare with each other, counts with counts; a loaf
+    # sold "each" has no size to compare.
+    measured = [p for p in products if parse_size(p.size).amount is not None]
+    counted = [p for p in products if parse_size(p.size).count > 1]
+    comparable = max((measured, counted), key=len)
+    if not comparable:
+        return products
+    products = comparable
+    totals = {p.sku: parse_size(p.size).total for p in products}
+    if len(set(totals.values())) < 2:
+        return products
+    if BIGGEST.search(lowered):
+        most = max(totals.values())
+        return [p for p in products if totals[p.sku] == most]
+    if SMALLEST.search(lowered):
+        least = min(totals.values())
+        return [p for p in products if totals[p.sku] == least]
+    return products
 
 
 def narrow(
@@ -262,27 +367,33 @@ def narrow(
         index: the catalogue index, to correct misspellings.
         usual: skus the resident has ordered before, for "the usual".
     """
-    by_words, _ = narrow_by_words(products, text, index)
-    if by_words:
-        return by_words
     by_sku = {p.sku: p for p in products}
     option = picked_option(text, choice)
     if option is not None:
         return [by_sku[s] for s in option.skus if s in by_sku]
     lowered = text.lower()
-    shown = [by_sku[s] for option in choice.options for s in option.skus if s in by_sku]
-    if CHEAPEST.search(lowered):
-        cheapest = min(p.price_pence for p in shown)
-        return [p for p in shown if p.price_pence == cheapest]
-    amounts = {p.sku: size_amount(p.size) for p in shown}
-    measured = [p for p in shown if amounts[p.sku] is not None]
-    if measured and BIGGEST.search(lowered):
-        return [max(measured, key=lambda p: amounts[p.sku] or 0)]
-    if measured and SMALLEST.search(lowered):
-        return [min(measured, key=lambda p: amounts[p.sku] or 0)]
-    if ANY_WILL_DO.search(lowered):
+    containers = {
+        str(w.value) for w in classify(tokens(text), index) if w.kind == "unit"
+    }
+    products = by_container(products, containers)
+    fitting, _ = narrow_by_words(products, text, index, choice.by_size)
+    if fitting:
+        return extreme(fitting, lowered) if len(fitting) > 1 else fitting
+    picked = extreme(products, lowered)
+    if len(picked) < len(products):
+        return picked
+    if USUAL.search(lowered) or ANY_WILL_DO.search(lowered):
         known = [p for p in products if usual and p.sku in usual]
         if known:
             return known[:1]
-        return [by_sku[s] for s in choice.options[0].skus if s in by_sku][:1]
+        first = [by_sku[s] for s in choice.options[0].skus if s in by_sku]
+        return everyday(first, lowered)[:1]
     return []
+
+
+def size_amount(size: str) -> float | None:
+    """How much a size holds in grams, millilitres or items, to compare sizes."""
+    parsed = parse_size(size)
+    if parsed.amount is None and parsed.count == 1:
+        return None
+    return parsed.total

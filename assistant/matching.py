@@ -1,8 +1,9 @@
 """Finding catalogue products in residents' words, forgivingly.
 
 Words are matched after cleaning and making singular; then, for words the
-catalogue does not know, by spelling (small edit distance) and by sound (a
-phonetic code), so "brocoli", "sausges" and "seriel" still find their product.
+catalogue does not know, by spelling (a slip or two of the keys), so
+"brocoli" and "sausges" still find their product. Words that only sound like
+a grocery word ("flower", "seriel") are put right before this, in parsing.
 """
 
 from __future__ import annotations
@@ -11,17 +12,18 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-import jellyfish
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA, JaroWinkler
 
 from assistant.catalogue import Product
 from assistant.words import (
     NUMBER_WORDS,
+    SOUND_ALIKES,
     STOPWORDS,
     UNIT_WORDS,
     canonical_tokens,
     singular,
+    tokens,
 )
 
 # Words in product names that say nothing about which product it is.
@@ -29,7 +31,7 @@ NAME_FILLER = {"of", "and", "in", "with", "the", "a", "for", "style"}
 MAX_OPTIONS = 4
 # How alike (0-100) a name must look to be offered instead of an unknown one:
 # below this, "caviar" would be offered vinegar.
-SUGGESTION_CUTOFF = 75
+SUGGESTION_CUTOFF = 78
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,8 @@ class ProductIndex:
     name_words: dict[str, tuple[str, ...]] = field(init=False)
     phrases: dict[tuple[str, ...], set[str]] = field(init=False)
     vocabulary: set[str] = field(init=False)
-    sounds: dict[str, set[str]] = field(init=False)
+    by_first_letter: dict[str, list[str]] = field(init=False)
+    and_phrases: set[tuple[str, ...]] = field(init=False)
     all_phrases: list[str] = field(init=False)
     head_words: set[str] = field(init=False)
 
@@ -65,8 +68,8 @@ class ProductIndex:
         self.position = {p.sku: n for n, p in enumerate(self.products)}
         self.longest_phrase = 1
         self.keywords, self.name_words, self.phrases = {}, {}, {}
-        self.sounds, self.all_phrases = {}, []
-        self.head_words = set()
+        self.by_first_letter, self.all_phrases = {}, []
+        self.head_words, self.and_phrases = set(), set()
         for product in self.products:
             name = content_words(product.name)
             words = set(name)
@@ -80,12 +83,13 @@ class ProductIndex:
                     # crisps"; "ready" alone names nothing.
                     self.head_words.add(phrase_words[-1])
                 self.all_phrases.append(phrase.lower())
+                if re.search(r"\band\b|&", phrase.lower()):
+                    self.and_phrases.add(tuple(phrase_words))
             self.keywords[product.sku] = frozenset(words)
             self.name_words[product.sku] = tuple(name)
         self.vocabulary = set().union(*self.keywords.values()) - STOPWORDS
-        for word in self.vocabulary:
-            if len(word) >= 4:
-                self.sounds.setdefault(sound_of(word), set()).add(word)
+        for word in sorted(self.vocabulary):
+            self.by_first_letter.setdefault(word[0], []).append(word)
         self._correct = lru_cache(maxsize=8192)(self._correct_uncached)
 
     def correct(self, word: str) -> str | None:
@@ -95,32 +99,38 @@ class ProductIndex:
     def _correct_uncached(self, word: str) -> str | None:
         if word in self.vocabulary:
             return word
+        if word in SOUND_ALIKES:
+            meant = singular(SOUND_ALIKES[word])
+            if meant in self.vocabulary:
+                return meant
         if word in STOPWORDS or word in NUMBER_WORDS or word.isdigit():
             return None
-        if len(word) < 5:
+        if len(word) == 4:
+            # "larg": a word cut short by a letter, and nothing else.
+            endings = [
+                known
+                for known in self.by_first_letter.get(word[0], ())
+                if len(known) == 5 and known.startswith(word)
+            ]
+            return endings[0] if len(endings) == 1 else None
+        if len(word) < 4:
             return None
-        # Typing slips keep the first letter; longer words may slip twice.
-        allowed = 1 if len(word) < 8 else 2
-        same_start = [w for w in self.vocabulary if w[0] == word[0]]
-        best = process.extractOne(
-            word,
-            same_start,
-            scorer=Levenshtein.distance,
-            score_cutoff=allowed,
-        )
-        if best is not None:
-            return best[0]
-        # Misheard words keep their sound: "seriel" for "cereal". Short words
-        # sound alike too easily ("first" and "forest"), so they are left alone.
-        if len(word) < 6:
-            return None
-        alike = self.sounds.get(sound_of(word), set())
-        close = [
-            w for w in alike if Levenshtein.distance(w, word) <= max(2, len(word) // 3)
-        ]
-        if close:
-            return min(close, key=lambda w: Levenshtein.distance(w, word))
-        return None
+        # Typing slips keep the first letter. One slip (a letter wrong, missing,
+        # extra or swapped) is forgiven; two only when the word still looks
+        # much the same, so "vinager" is vinegar but "lottery" is not litter.
+        same_start = self.by_first_letter.get(word[0], ())
+        close = []
+        for known in same_start:
+            slips = OSA.distance(word, known, score_cutoff=2)
+            if slips > 2:
+                continue
+            likeness = JaroWinkler.similarity(word, known)
+            if slips == 2 and not (
+                likeness >= 0.9 or len(word) >= 9 and likeness >= 0.85
+            ):
+                continue
+            close.append((slips, -likeness, known))
+        return min(close)[2] if close else None
 
     def candidates(self, words: tuple[str, ...]) -> list[Product]:
         """Products whose name and aliases contain every one of `words`."""
@@ -163,10 +173,16 @@ class ProductIndex:
 
     def closest(self, text: str, limit: int = 3) -> list[Product]:
         """Products whose names or aliases look most like `text`, for suggestions."""
+        words = tokens(text)
+        meant = " ".join(
+            self.correct(singular(w)) or self.correct(w) or w for w in words
+        )
         results = process.extract(
-            text.lower(),
+            meant,
             self.all_phrases,
-            scorer=fuzz.WRatio,
+            # A plain likeness of the whole phrase: a partial one would offer
+            # ham for "champagne".
+            scorer=fuzz.ratio,
             limit=limit * 4,
             score_cutoff=SUGGESTION_CUTOFF,
         )
@@ -175,6 +191,15 @@ class ProductIndex:
             for product in self.products_for_phrase(phrase):
                 if product not in found:
                     found.append(product)
+        if not found:
+            # "bisto gravy": no name looks like the whole, but a word names one.
+            known = tuple(
+                w
+                for w in (singular(w) for w in meant.split())
+                if w in self.vocabulary and w in self.head_words
+            )
+            for word in known:
+                found.extend(p for p in self.candidates((word,)) if p not in found)
         return found[:limit]
 
     def products_for_phrase(self, phrase: str) -> list[Product]:
@@ -184,10 +209,6 @@ class ProductIndex:
 
 def content_words(text: str) -> list[str]:
     return [w for w in canonical_tokens(text) if w not in NAME_FILLER]
-
-
-def sound_of(word: str) -> str:
-    return jellyfish.metaphone(word)
 
 
 def is_unit(word: str) -> bool:

@@ -15,7 +15,7 @@ def money(pence: int) -> str:
     if pence < 100:
         return f"{pence}p"
     pounds, pennies = divmod(pence, 100)
-    return f"£{pounds}" if pennies == 0 else f"£{pounds}.{pennies:02d}"
+    return f"£{pounds:,}" if pennies == 0 else f"£{pounds:,}.{pennies:02d}"
 
 
 def join_words(items: list[str], last: str = "and") -> str:

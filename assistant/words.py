@@ -123,9 +123,24 @@ STOPWORDS = set(
     person someone somebody anyone anybody volunteer human real going
     come came bye goodbye hope wish sorry day night weather
     first second third fourth fifth last next cheapest biggest smallest
-    other ones sell sold stock stocked
+    other ones sell sold stocked times said meant mean nuisance bother
+    trouble worry sorry tuesday wednesday thursday friday saturday sunday
+    monday
     """.split()
 )
+
+# Words speech recognition (or a hurried thumb) writes for a grocery word that
+# sounds the same. Used only for words the catalogue does not know itself.
+SOUND_ALIKES = {
+    "leak": "leek", "leaks": "leeks", "stake": "steak", "stakes": "steaks",
+    "flower": "flour", "source": "sauce", "sauses": "sauces", "tuner": "tuna",
+    "pairs": "pears", "pare": "pear", "tee": "tea", "tees": "teas",
+    "serial": "cereal", "seriel": "cereal", "cereals": "cereal",
+    "plumbs": "plums", "plumb": "plum", "chilly": "chilli", "beat": "beet",
+    "toona": "tuna", "choona": "tuna", "semmy": "semi", "marg": "marge",
+    "sossages": "sausages", "sossage": "sausage", "tomartoes": "tomatoes",
+    "sosages": "sausages", "sosage": "sausage",
+}  # fmt: skip
 
 IRREGULAR_SINGULARS = {
     "loaves": "loaf",
@@ -155,15 +170,21 @@ IRREGULAR_SINGULARS = {
     "plus": "plus",
 }
 
-_TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_TOKEN = re.compile(r"\d+\.\d+|[a-z0-9]+(?:'[a-z]+)?")
+_MEASURE_AFTER_DIGITS = re.compile(
+    r"(\d)(kgs?|g|ml|cl|l|ltr|pts?|pints?|litres?|lbs?|oz|kilos?|pack|pk)\b"
+)
 
 
 def normalise(text: str) -> str:
     """Lower-case text with hyphens, slashes and ampersands spelt out plainly."""
     text = text.lower().replace("&", " and ").replace("’", "'")
-    text = re.sub(r"(\d)\s*x\b", r"\1 ", text)  # "2x" and "2 x" mean two
-    text = re.sub(r"\bx\s*(\d)", r" \1", text)
+    text = re.sub(r"(\d)\s*x\s*(?=\d)", r"\1 x ", text)  # "4 x 400g", a multipack
+    text = re.sub(r"(\d)\s*x\b(?! \d)", r"\1 ", text)  # "2x" and "2 x" mean two
+    text = re.sub(r"(?<!\d )\bx\s*(\d)", r" \1", text)  # "x2" after a product
     text = re.sub(r"(\d+)(st|nd|rd|th)\b", r"\1", text)
+    text = _MEASURE_AFTER_DIGITS.sub(r"\1 \2", text)  # "2kg" is "2 kg"
+    text = re.sub(r"(\d)\s*%", r"\1 percent", text)
     return re.sub(r"[-/_]+", " ", text)
 
 
@@ -180,6 +201,8 @@ def singular(word: str) -> str:
         return word
     if word.endswith("ies") and len(word) > 4:
         return word[:-3] + "y"
+    if word.endswith("ie") and len(word) > 4:
+        return word[:-2] + "y"  # "hankie" is "hanky", as "hankies" is
     if word.endswith(("ches", "shes", "xes", "sses", "zzes")):
         return word[:-2]
     if word.endswith("oes"):

@@ -163,13 +163,16 @@ def test_sms_long_read_back_comes_in_parts(stack):
     """Test that a long basket read-back is split into several SMS messages."""
     phone = signed_up(stack)
     db = stack.db()
-    names = [row[0] for row in db.execute(
-        "SELECT name FROM products GROUP BY name HAVING count(*) = 1 "
-        "ORDER BY min(rowid) LIMIT 24"
-    )]
+    names = [
+        row[0]
+        for row in db.execute(
+            "SELECT name FROM products GROUP BY name HAVING count(*) = 1 "
+            "ORDER BY min(rowid) LIMIT 24"
+        )
+    ]
     db.close()
     for start in range(0, len(names), 6):
-        stack.sms(phone, ", ".join(f"one {name}" for name in names[start:start + 6]))
+        stack.sms(phone, ", ".join(f"one {name}" for name in names[start : start + 6]))
     lines = basket_of(stack, phone)
     assert len(lines) >= 16, lines
 

@@ -41,29 +41,56 @@ EMPTY_BODY_REPLY = (
 
 
 def split_for_sms(text: str, limit: int = SMS_PART_LIMIT) -> list[str]:
-    """Split a long reply at line and sentence ends into parts of at most `limit`."""
+    """Split a long reply into parts of at most `limit` characters.
+
+    Lines stay whole and keep their line breaks (a basket read-back is one
+    product a line); a line too long for a part is cut at sentence ends, and
+    a sentence too long at a space. No part is empty and nothing is lost.
+    """
     if len(text) <= limit:
         return [text]
-    pieces = re.split(r"(?<=\n)|(?<=[.!?])\s+", text)
-    parts, current = [], ""
+    pieces: list[str] = []
+    for line in text.split("\n"):
+        pieces.extend(fitting_pieces(line, limit) if line.strip() else [""])
+    parts: list[str] = []
+    current = ""
     for piece in pieces:
-        while len(piece) > limit:  # a single endless sentence: split at a space
-            cut = piece.rfind(" ", 0, limit)
-            cut = cut if cut > 0 else limit
-            piece_head, piece = piece[:cut], piece[cut:].lstrip()
-            if current:
-                parts.append(current.strip())
-                current = ""
-            parts.append(piece_head.strip())
-        joiner = "" if current.endswith("\n") or not current else " "
-        if len(current) + len(joiner) + len(piece) > limit:
-            parts.append(current.strip())
-            current = piece
-        else:
-            current += joiner + piece
+        joined = f"{current}\n{piece}" if current else piece
+        if len(joined) <= limit:
+            current = joined
+            continue
+        if current.strip():
+            parts.append(current.strip("\n"))
+        current = piece
     if current.strip():
-        parts.append(current.strip())
+        parts.append(current.strip("\n"))
     return parts
+
+
+def fitting_pieces(line: str, limit: int) -> list[str]:
+    """One line as pieces of at most `limit`: sentences joined while they fit."""
+    if len(line) <= limit:
+        return [line]
+    pieces: list[str] = []
+    current = ""
+    for sentence in re.split(r"(?<=[.!?])\s+", line):
+        while len(sentence) > limit:  # a single endless sentence: cut at a space
+            cut = sentence.rfind(" ", 0, limit)
+            cut = cut if cut > 0 else limit
+            if current:
+                pieces.append(current)
+                current = ""
+            pieces.append(sentence[:cut].rstrip())
+            sentence = sentence[cut:].lstrip()
+        joined = f"{current} {sentence}" if current else sentence
+        if len(joined) <= limit:
+            current = joined
+        else:
+            pieces.append(current)
+            current = sentence
+    if current:
+        pieces.append(current)
+    return pieces
 
 
 def messaging_twiml(replies: list[str]) -> Response:
