@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import re
+
 from rasa_sdk import Action
 
 from actions.basket import answer_pending_choice, finish, new_request
-from actions.common import last_bot_text, pending_questions, set_pending, shop
+from actions.common import (
+    last_bot_text,
+    latest_text,
+    pending_questions,
+    set_pending,
+    shop,
+)
 from actions.orders import cancel_confirmed_order, place_confirmed_order
 from actions.shopping import ask
 from assistant.basket import basket_lines, empty_basket
@@ -13,6 +21,17 @@ from assistant.residents import get_resident
 from assistant.store import utc_now
 from assistant.wording import basket_summary, read_back
 
+# Questions whose yes changes something that matters: it must be a real yes.
+CONSEQUENTIAL = {"confirm_order", "confirm_cancel", "confirm_empty", "confirm_large"}
+AFFIRMATIVE = re.compile(
+    r"\b(y|ya|yah|yes|yeah|yep|yup|yess+|aye|ok|okay|okey|sure|certainly|"
+    r"definitely|absolutely|of course|please|go ahead|go on|do it|fine|lovely|"
+    r"right|correct|alright|all right|perfect|great|brilliant|smashing|grand|"
+    r"indeed|send|place|that'?s it|that'?s right|that'?s fine|that'?s lovely|"
+    r"cancel it|empty it|confirm|agreed|by all means|why not|sounds good|"
+    r"spot on|just the job|yes please|righto|righty ho|right you are|"
+    r"go for it|i should think so|that'?s the one|you bet|rather)\b"
+)
 HELP_TEXT = (
     "You can tell me what you'd like, for example \"two pints of milk and a "
     'loaf". You can ask me to take something out, change how many, or read '
@@ -89,6 +108,21 @@ class ActionAnswerYes(Action):
         if kind == "choose":
             dispatcher.utter_message(
                 text="Which one would you like? " + ask(question, the_shop.index)
+            )
+            return [set_pending([question, *questions])]
+        if kind in CONSEQUENTIAL and not AFFIRMATIVE.search(
+            latest_text(tracker).lower()
+        ):
+            # Placing, cancelling or emptying needs a real yes: a stray key
+            # press that the model took for one is asked about again.
+            dispatcher.utter_message(
+                text="Sorry, I didn't quite catch that. "
+                + ask(question, the_shop.index)
+                + (
+                    ""
+                    if "yes or no" in ask(question, the_shop.index)
+                    else " Please say yes or no."
+                )
             )
             return [set_pending([question, *questions])]
         if kind == "confirm_order":

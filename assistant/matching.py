@@ -62,6 +62,7 @@ class ProductIndex:
     and_phrases: set[tuple[str, ...]] = field(init=False)
     all_phrases: list[str] = field(init=False)
     head_words: set[str] = field(init=False)
+    name_heads: set[str] = field(init=False)
 
     def __post_init__(self) -> None:
         self.by_sku = {p.sku: p for p in self.products}
@@ -69,7 +70,7 @@ class ProductIndex:
         self.longest_phrase = 1
         self.keywords, self.name_words, self.phrases = {}, {}, {}
         self.by_first_letter, self.all_phrases = {}, []
-        self.head_words, self.and_phrases = set(), set()
+        self.head_words, self.and_phrases, self.name_heads = set(), set(), set()
         for product in self.products:
             name = content_words(product.name)
             words = set(name)
@@ -87,6 +88,8 @@ class ProductIndex:
                     self.and_phrases.add(tuple(phrase_words))
             self.keywords[product.sku] = frozenset(words)
             self.name_words[product.sku] = tuple(name)
+            if name:
+                self.name_heads.add(name[-1])
         self.vocabulary = set().union(*self.keywords.values()) - STOPWORDS
         for word in sorted(self.vocabulary):
             self.by_first_letter.setdefault(word[0], []).append(word)

@@ -606,7 +606,8 @@ NOT_A_PLAIN_ORDER = set(
     off out instead change again repeat was were had did help person someone
     somebody anyone anybody volunteer human talk speak call ring phone basket
     trolley order list total cost price much many yes yeah yep aye ok okay
-    right alright send carry
+    right alright send carry drop scrap forget ditch lose swap replace halve
+    minus
     """.split()
 )
 QUESTION_OPENINGS = re.compile(
@@ -646,6 +647,13 @@ def is_plain_product_request(
     ):
         return False
     runs = [run for run in product_runs(words) if not is_purpose(words, run[0])]
-    return bool(runs) and all(
-        any(words[i].value in index.head_words for i in run) for run in runs
-    )
+
+    def names_a_product(run: list[int]) -> bool:
+        # "rhubarb" or "red leicester" name products; "gem", "double" or "top"
+        # alone are only parts of names ("little gem", "green top").
+        values = tuple(str(words[i].value) for i in run if words[i].kind == "product")
+        if len(values) > 1 and index.is_phrase(values):
+            return True
+        return any(v in index.name_heads for v in values)
+
+    return bool(runs) and all(names_a_product(run) for run in runs)

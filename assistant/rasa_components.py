@@ -6,7 +6,9 @@ come out as out_of_scope, or as a greeting. A message made only of catalogue
 products, quantities and polite filler is an order, so this component, placed
 after the classifier and the fallback, says so. It never overrides a message
 with a word it does not know, a negation or a question, never a question about
-a product, and a change or removal only when nothing in it says change.
+a product, a change or removal only when nothing in it says change, and never
+for a word that is only part of a name ("top" of "green top" in "top of the
+morning").
 
 Only the Rasa server imports this module, from `nlu/config.yml`.
 """
@@ -114,7 +116,8 @@ class ProductRequestClassifier(GraphComponent, IntentClassifier):
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
-            intent = (message.get("intent") or {}).get("name")
+            predicted = message.get("intent") or {}
+            intent = predicted.get("name")
             text = message.get("text") or ""
             if not text or intent in NEVER_OVERRIDDEN:
                 continue
