@@ -93,6 +93,55 @@ MIGRATIONS: list[tuple[int, str]] = [
         );
         """,
     ),
+    (
+        2,
+        """
+        ALTER TABLE handoffs ADD COLUMN confidence REAL;
+        ALTER TABLE handoffs ADD COLUMN channel TEXT;
+        ALTER TABLE handoffs ADD COLUMN conversation TEXT;
+        ALTER TABLE handoffs ADD COLUMN claimed_by INTEGER REFERENCES volunteers(id);
+        ALTER TABLE handoffs ADD COLUMN claimed_at TEXT;
+        ALTER TABLE handoffs ADD COLUMN ended_at TEXT;
+        ALTER TABLE handoffs ADD COLUMN reassured_at TEXT;
+        CREATE INDEX handoffs_by_status ON handoffs(status, urgent, created_at);
+        CREATE TABLE volunteers (
+            id INTEGER PRIMARY KEY,
+            username TEXT NOT NULL UNIQUE,
+            display_name TEXT NOT NULL,
+            phone TEXT,
+            role TEXT NOT NULL CHECK (role IN ('volunteer', 'coordinator')),
+            password_hash TEXT NOT NULL,
+            on_duty INTEGER NOT NULL DEFAULT 0,
+            active INTEGER NOT NULL DEFAULT 1,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE console_sessions (
+            token_hash TEXT PRIMARY KEY,
+            volunteer_id INTEGER NOT NULL REFERENCES volunteers(id),
+            csrf_token TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL
+        );
+        CREATE TABLE sign_in_failures (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL,
+            at TEXT NOT NULL
+        );
+        CREATE INDEX sign_in_failures_by_key ON sign_in_failures(key, at);
+        CREATE TABLE handoff_notes (
+            id INTEGER PRIMARY KEY,
+            handoff_id INTEGER NOT NULL REFERENCES handoffs(id),
+            volunteer_id INTEGER REFERENCES volunteers(id),
+            body TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        ALTER TABLE messages ADD COLUMN volunteer_id INTEGER REFERENCES volunteers(id);
+        ALTER TABLE messages ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE messages ADD COLUMN next_attempt_at TEXT;
+        ALTER TABLE messages ADD COLUMN to_number TEXT;
+        CREATE INDEX messages_due ON messages(status, next_attempt_at);
+        """,
+    ),
 ]
 
 

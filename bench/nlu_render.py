@@ -282,8 +282,8 @@ def thresholds_sentence(chosen: PipelineResult) -> str:
 
 CAVEAT = (
     "The settings are picked on the held-out set itself, so read them as "
-    "guidance and re-check them on real conversations; DIET has no "
-    "random_seed, so its figures move a little from run to run."
+    "guidance and re-check them on real conversations. DIET is trained with a "
+    "fixed random_seed; its figures still move a little with the machine's load."
 )
 
 
