@@ -18,7 +18,6 @@ from actions.orders import cancel_confirmed_order, place_confirmed_order
 from actions.shopping import ask
 from assistant.basket import basket_lines, empty_basket
 from assistant.residents import get_resident
-from assistant.store import utc_now
 from assistant.wording import basket_summary, read_back
 
 # Questions whose yes changes something that matters: it must be a real yes.
@@ -38,11 +37,6 @@ HELP_TEXT = (
     'your basket. When you\'re ready, say "place my order". You can ask '
     "\"where's my order?\" at any time. And if you'd rather talk to a real "
     "person, just say so."
-)
-NOT_UNDERSTOOD = (
-    "I'm sorry, I didn't understand that. I can help with your shopping: tell "
-    'me what you\'d like, ask for your basket, or say "person" to talk to a '
-    "volunteer."
 )
 
 
@@ -203,52 +197,4 @@ class ActionHelp(Action):
 
     def run(self, dispatcher, tracker, domain):
         dispatcher.utter_message(text=HELP_TEXT)
-        return []
-
-
-class ActionRequestHuman(Action):
-    def name(self) -> str:
-        return "action_request_human"
-
-    def run(self, dispatcher, tracker, domain):
-        db = shop().db
-        waiting = db.execute(
-            "SELECT 1 FROM handoffs WHERE resident_id = ? AND status = 'waiting'",
-            [tracker.sender_id],
-        ).fetchone()
-        if not waiting:
-            db["handoffs"].insert(
-                {
-                    "resident_id": tracker.sender_id,
-                    "reason": "asked-for-person",
-                    "urgent": 0,
-                    "status": "waiting",
-                    "created_at": utc_now(),
-                }
-            )
-        dispatcher.utter_message(
-            text="Of course. I've asked a volunteer to get in touch with you. "
-            "They'll reply here as soon as they can, usually within a few hours "
-            "in the daytime. Your basket is kept safe meanwhile."
-        )
-        # An open question must not be answered by a later, unrelated "yes".
-        return [set_pending([])]
-
-
-class ActionNotUnderstood(Action):
-    def name(self) -> str:
-        return "action_not_understood"
-
-    def run(self, dispatcher, tracker, domain):
-        answered = answer_pending_choice(dispatcher, tracker)
-        if answered is not None:
-            return answered
-        the_shop = shop()
-        questions = pending_questions(tracker)
-        if questions:
-            dispatcher.utter_message(
-                text="Sorry, I didn't follow. " + ask(questions[0], the_shop.index)
-            )
-            return []
-        dispatcher.utter_message(text=NOT_UNDERSTOOD)
         return []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 
@@ -13,8 +14,13 @@ from starlette.routing import Route
 
 from assistant.catalogue import seed_demo_catalogue
 from assistant.channels.sms import sms_webhook
+from assistant.channels.twilio_rest import TwilioRestClient
 from assistant.config import Settings, load_settings
+from assistant.console import console_routes
 from assistant.conversation import ConversationRouter
+from assistant.events import Broadcaster
+from assistant.notify import Notifier
+from assistant.outbound import send_due
 from assistant.rasa_client import RasaClient
 from assistant.store import open_database
 
@@ -43,27 +49,73 @@ async def healthz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
-    """Build the gateway; nothing is opened until the app starts."""
+SEND_EVERY_SECONDS = 5
+
+
+async def keep_sending(app: Starlette) -> None:
+    """Send queued messages as they fall due, for as long as the gateway runs."""
+    while True:
+        try:
+            await send_due(app.state.db, app.state.twilio)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - the sender must outlive any one failure
+            logger.exception("sending queued messages failed; trying again soon")
+        await asyncio.sleep(SEND_EVERY_SECONDS)
+
+
+def create_app(
+    settings: Settings | None = None,
+    twilio_transport: httpx.AsyncBaseTransport | None = None,
+) -> Starlette:
+    """Build the gateway; nothing is opened until the app starts.
+
+    Args:
+        settings: the settings; read from the environment when not given.
+        twilio_transport: an httpx transport for Twilio's REST API. Tests
+            pass one that records requests, as Twilio cannot be reached here.
+    """
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):
-        app.state.settings = settings or load_settings()
-        app.state.db = open_database(app.state.settings.database_path)
-        seed_demo_catalogue(app.state.db)
-        app.state.rasa = RasaClient(
-            app.state.settings.rasa_url,
-            app.state.settings.rasa_token(),
-            app.state.settings.rasa_timeout_seconds,
+        state = app.state
+        state.settings = settings or load_settings()
+        state.db = open_database(state.settings.database_path)
+        seed_demo_catalogue(state.db)
+        state.rasa = RasaClient(
+            state.settings.rasa_url,
+            state.settings.rasa_token(),
+            state.settings.rasa_timeout_seconds,
         )
-        app.state.router = ConversationRouter(app.state.db, app.state.rasa)
+        state.twilio = (
+            TwilioRestClient(
+                state.settings.twilio_account_sid or "",
+                state.settings.twilio_auth_token or "",
+                state.settings.twilio_number or "",
+                transport=twilio_transport,
+            )
+            if state.settings.twilio_ready
+            else None
+        )
+        state.events = Broadcaster()
+        state.notifier = Notifier(
+            state.db, state.events, state.twilio, state.settings.console_url
+        )
+        state.router = ConversationRouter(
+            state.db, state.rasa, state.settings, state.notifier
+        )
+        sender = asyncio.create_task(keep_sending(app))
         logger.info("gateway ready")
         yield
-        await app.state.rasa.close()
-        app.state.db.close()
+        sender.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sender
+        await state.rasa.close()
+        state.db.close()
 
     routes = [
         Route("/healthz", healthz),
         Route("/twilio/sms", sms_webhook, methods=["POST"]),
+        *console_routes(),
     ]
     return Starlette(routes=routes, lifespan=lifespan)

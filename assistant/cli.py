@@ -12,10 +12,21 @@ from pathlib import Path
 import httpx
 
 from assistant.catalogue import import_catalogue, seed_demo_catalogue
+from assistant.channels.twilio_rest import TwilioRestClient
 from assistant.config import Settings, load_settings
 from assistant.errors import CatalogueImportError
+from assistant.events import Broadcaster
+from assistant.notify import Notifier
 from assistant.residents import add_resident, find_by_phone, normalise_phone
 from assistant.store import open_database
+from assistant.volunteers import (
+    AccountError,
+    add_volunteer,
+    all_volunteers,
+    remove_volunteer,
+    seed_demo_volunteers,
+    set_on_duty,
+)
 
 logger = logging.getLogger("assistant")
 
@@ -39,6 +50,19 @@ def seed(settings: Settings) -> None:
     if find_by_phone(db, phone) is None:
         add_resident(db, phone, name, address, "Ring the bell twice")
         logger.info("added the demo resident")
+    made = seed_demo_volunteers(db)
+    if made:
+        # The passwords go to a file only the owner can read, never to a log.
+        path = settings.data_dir / "demo_volunteers.txt"
+        path.write_text(
+            "".join(f"{user} ({role}): {password}\n" for user, role, password in made),
+            encoding="utf-8",
+        )
+        path.chmod(0o600)
+        print(
+            f"Demo console accounts {', '.join(user for user, _, _ in made)} made; "
+            f"their passwords are in {path}"
+        )
     db.close()
 
 
@@ -141,7 +165,20 @@ async def chat_loop(settings: Settings, phone: str) -> None:
     rasa = RasaClient(
         settings.rasa_url, settings.rasa_token(), settings.rasa_timeout_seconds
     )
-    router = ConversationRouter(db, rasa)
+    twilio = (
+        TwilioRestClient(
+            settings.twilio_account_sid or "",
+            settings.twilio_auth_token or "",
+            settings.twilio_number or "",
+        )
+        if settings.twilio_ready
+        else None
+    )
+    notifier = Notifier(db, Broadcaster(), twilio, settings.console_url)
+    router = ConversationRouter(db, rasa, settings, notifier)
+    resident = resident_for_phone(db, phone)
+    seen = messages.latest_message_id(db, resident.id)
+    watcher = asyncio.create_task(show_volunteer_replies(db, resident.id, seen))
     print(f"Chatting as {phone}. Type your message; an empty line or Ctrl-D ends.")
     try:
         while True:
@@ -158,8 +195,20 @@ async def chat_loop(settings: Settings, phone: str) -> None:
             for reply in await router.handle(resident, text, "terminal", inbound_id):
                 print("assistant> " + reply.replace("\n", "\n           "))
     finally:
+        watcher.cancel()
         await rasa.close()
         db.close()
+
+
+async def show_volunteer_replies(db, resident_id: str, seen: int) -> None:
+    """Print what a volunteer writes to this resident, as it arrives."""
+    from assistant import messages
+
+    while True:
+        await asyncio.sleep(1)
+        for message in messages.volunteer_messages_after(db, resident_id, seen):
+            seen = message["id"]
+            print(f"\nvolunteer {message['volunteer']}> {message['body']}")
 
 
 def command_sms(args, settings: Settings) -> int:
@@ -209,6 +258,55 @@ def command_sms(args, settings: Settings) -> int:
     return 0
 
 
+def command_volunteer(args, settings: Settings) -> int:
+    """Add, list, remove volunteers, and set who is on duty."""
+    db = open_database(settings.database_path)
+    try:
+        if args.volunteer_command == "list":
+            for volunteer in all_volunteers(db):
+                duty = "on duty" if volunteer.on_duty else "off duty"
+                print(
+                    f"{volunteer.username}\t{volunteer.display_name}\t"
+                    f"{volunteer.role}\t{duty}"
+                )
+            return 0
+        if args.volunteer_command == "add":
+            password = read_password()
+            phone = normalise_phone(args.phone) if args.phone else None
+            role = "coordinator" if args.coordinator else "volunteer"
+            add_volunteer(db, args.username, args.name, password, role, phone)
+            print(f"Added {args.username} ({role}).")
+            return 0
+        found = [v for v in all_volunteers(db) if v.username == args.username.lower()]
+        if not found:
+            print(f"There is no volunteer called {args.username}.", file=sys.stderr)
+            return 1
+        if args.volunteer_command == "remove":
+            remove_volunteer(db, found[0].id)
+            print(f"Removed {args.username}.")
+        else:
+            set_on_duty(db, found[0].id, args.state == "on")
+            print(f"{args.username} is {args.state} duty.")
+        return 0
+    except AccountError as error:
+        print(f"Not done: {error.args[0]}.", file=sys.stderr)
+        return 1
+    finally:
+        db.close()
+
+
+def read_password() -> str:
+    """A new password: asked for twice at a terminal, else one line of stdin."""
+    import getpass
+
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Again: ") != first:
+        raise AccountError("the two passwords were different")
+    return first
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="helping-hands", description="Helping Hands shopping assistant."
@@ -243,6 +341,33 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train the Rasa model if data changed")
     train.add_argument("--force", action="store_true", help="train even if current")
     train.set_defaults(handler=command_train)
+
+    volunteer = commands.add_parser(
+        "volunteer", help="add, list and remove volunteers; set who is on duty"
+    )
+    volunteer_commands = volunteer.add_subparsers(
+        dest="volunteer_command", required=True
+    )
+    volunteer_commands.add_parser("list", help="list the volunteers").set_defaults(
+        handler=command_volunteer
+    )
+    adder = volunteer_commands.add_parser(
+        "add", help="add a volunteer; the password is asked for (or read from stdin)"
+    )
+    adder.add_argument("username")
+    adder.add_argument("--name", required=True, help="the name residents see")
+    adder.add_argument("--phone", help="a mobile number for duty alerts")
+    adder.add_argument(
+        "--coordinator", action="store_true", help="may manage volunteers"
+    )
+    adder.set_defaults(handler=command_volunteer)
+    remover = volunteer_commands.add_parser("remove", help="close an account")
+    remover.add_argument("username")
+    remover.set_defaults(handler=command_volunteer)
+    duty = volunteer_commands.add_parser("duty", help="put a volunteer on or off duty")
+    duty.add_argument("username")
+    duty.add_argument("state", choices=["on", "off"])
+    duty.set_defaults(handler=command_volunteer)
 
     seed_parser = commands.add_parser("seed", help="create the database and demo data")
     seed_parser.set_defaults(handler=command_seed)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass
+from datetime import time
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -46,6 +47,24 @@ class Settings:
     delivery_slot_capacity: int
     timezone: str
     rasa_timeout_seconds: float
+    volunteer_hours: str
+
+    @property
+    def volunteer_hours_range(self) -> tuple[time, time]:
+        """When volunteers are usually about, for telling residents when to
+        expect a reply: "09:00-17:00"."""
+        opens, closes = self.volunteer_hours.split("-")
+        return time.fromisoformat(opens.strip()), time.fromisoformat(closes.strip())
+
+    @property
+    def console_url(self) -> str:
+        return self.public_url + "/console"
+
+    @property
+    def twilio_ready(self) -> bool:
+        return bool(
+            self.twilio_account_sid and self.twilio_auth_token and self.twilio_number
+        )
 
     @property
     def database_path(self) -> Path:
@@ -103,4 +122,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         delivery_slot_capacity=int(get("HH_DELIVERY_SLOT_CAPACITY", "20")),
         timezone=get("HH_TIMEZONE", "Europe/London"),
         rasa_timeout_seconds=float(get("HH_RASA_TIMEOUT", "8")),
+        volunteer_hours=get("HH_VOLUNTEER_HOURS", "09:00-17:00"),
     )

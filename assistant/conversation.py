@@ -8,11 +8,24 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import datetime, timezone
 
 import sqlite_utils
 
 from assistant import messages
+from assistant.config import Settings
 from assistant.errors import AssistantUnavailable
+from assistant.handoffs import (
+    Handoff,
+    active_handoff,
+    end_handoff,
+    get_handoff,
+    open_handoff,
+    should_reassure,
+    when_to_expect,
+)
+from assistant.notify import Notifier
+from assistant.outbound import queue_sms, send_due
 from assistant.rasa_client import RasaClient
 from assistant.residents import (
     Resident,
@@ -22,7 +35,9 @@ from assistant.residents import (
     masked,
     update_resident,
 )
+from assistant.safety import SAFETY_MESSAGE, sounds_like_distress
 from assistant.store import utc_now
+from assistant.volunteers import on_duty
 
 logger = logging.getLogger(__name__)
 
@@ -58,25 +73,93 @@ UNAVAILABLE = (
 )
 
 
-class ConversationRouter:
-    """Takes a resident's message, returns the assistant's replies, stores both."""
+HELD_REASSURANCE = "Thank you, I've passed your message on. {when}"
+# Handoffs that ask a person to look, without taking the conversation from the
+# assistant until a volunteer claims it: a sign-up question, or a message the
+# assistant was too slow to answer (it answers again once it is back).
+NOT_HOLDING = {"assistant-unavailable", "sign-up"}
 
-    def __init__(self, db: sqlite_utils.Database, rasa: RasaClient) -> None:
+
+class ConversationRouter:
+    """Takes a resident's message, returns the assistant's replies, stores both.
+
+    Words of distress are answered first, before anything else. A message
+    from a resident whose conversation is with a volunteer goes to the console,
+    not to the assistant. Otherwise a new number is signed up, and a known
+    resident talks to the assistant.
+    """
+
+    def __init__(
+        self,
+        db: sqlite_utils.Database,
+        rasa: RasaClient,
+        settings: Settings,
+        notifier: Notifier | None = None,
+    ) -> None:
         self.db = db
         self.rasa = rasa
+        self.settings = settings
+        self.notifier = notifier
 
     async def handle(
         self, resident: Resident, text: str, channel: str, inbound_id: int
     ) -> list[str]:
         """Answer one inbound message, already stored as `inbound_id`."""
-        if not resident.is_registered:
+        status = "answered"
+        handoff = active_handoff(self.db, resident.id)
+        if sounds_like_distress(text):
+            replies = await self.emergency(resident, channel)
+        elif handoff is not None and holds(handoff):
+            replies = self.while_held(handoff)
+            status = "held"
+        elif not resident.is_registered:
             replies = await self.register(resident, text, channel, inbound_id)
         else:
             replies = await self.ask_assistant(resident, text, channel)
+        if handoff is not None and self.notifier is not None:
+            self.notifier.conversation_changed(handoff.id)
         for reply in replies:
             messages.record_outbound(self.db, resident.id, channel, reply, inbound_id)
-        messages.set_status(self.db, inbound_id, "answered")
+        messages.set_status(self.db, inbound_id, status)
         return replies
+
+    async def emergency(self, resident: Resident, channel: str) -> list[str]:
+        """Safety first: the 999 message, and an urgent handoff to a person."""
+        logger.warning("words of distress from %s", masked(resident.phone))
+        handoff, _ = open_handoff(
+            self.db, resident.id, "emergency", urgent=True, channel=channel
+        )
+        try:
+            await self.rasa.add_event(resident.id, "pause")
+        except AssistantUnavailable:
+            pass  # the router holds the conversation whatever Rasa knows
+        if self.notifier is not None:
+            await self.notifier.handoff_opened(handoff)
+        return [SAFETY_MESSAGE]
+
+    def while_held(self, handoff: Handoff) -> list[str]:
+        """Silence while a volunteer talks; now and then, word that one will."""
+        if not should_reassure(self.db, handoff):
+            return []
+        return [HELD_REASSURANCE.format(when=self.when_to_expect())]
+
+    def when_to_expect(self) -> str:
+        return when_to_expect(
+            len(on_duty(self.db)),
+            datetime.now(timezone.utc),
+            self.settings.volunteer_hours_range,
+            self.settings.timezone,
+        )
+
+    async def open_handoff(
+        self, resident: Resident, reason: str, channel: str, urgent: bool = False
+    ) -> Handoff:
+        handoff, is_new = open_handoff(
+            self.db, resident.id, reason, urgent=urgent, channel=channel
+        )
+        if is_new and self.notifier is not None:
+            await self.notifier.handoff_opened(handoff)
+        return handoff
 
     async def register(
         self, resident: Resident, text: str, channel: str, inbound_id: int
@@ -84,7 +167,7 @@ class ConversationRouter:
         """Ask a new resident for a name, then an address, then carry on."""
         step = resident.registration_step
         if ASKS_FOR_PERSON.search(text):
-            self.queue_for_person(resident, "asked-for-person")
+            await self.open_handoff(resident, "sign-up", channel)
             ask = (
                 "please send your name."
                 if step == "name"
@@ -138,24 +221,81 @@ class ConversationRouter:
             )
         except AssistantUnavailable:
             logger.warning("assistant unavailable for %s", masked(resident.phone))
-            self.queue_for_person(resident, "assistant-unavailable")
+            await self.open_handoff(resident, "assistant-unavailable", channel)
             return [UNAVAILABLE]
-        replies = [a["text"] for a in answers if a.get("text")]
-        return replies
+        for answer in answers:
+            custom = answer.get("custom")
+            if isinstance(custom, dict) and "handoff" in custom:
+                await self.announce(custom["handoff"])
+        return [a["text"] for a in answers if a.get("text")]
 
-    def queue_for_person(self, resident: Resident, reason: str) -> None:
-        """Make sure a person sees this conversation; one waiting entry is enough."""
-        waiting = self.db.execute(
-            "SELECT 1 FROM handoffs WHERE resident_id = ? AND status = 'waiting'",
-            [resident.id],
-        ).fetchone()
-        if not waiting:
-            self.db["handoffs"].insert(
-                {
-                    "resident_id": resident.id,
-                    "reason": reason,
-                    "urgent": 0,
-                    "status": "waiting",
-                    "created_at": utc_now(),
-                }
+    async def announce(self, handoff_id: object) -> None:
+        """Tell volunteers about a handoff the assistant's actions opened."""
+        try:
+            handoff = get_handoff(self.db, int(handoff_id))
+        except (TypeError, ValueError):
+            return
+        if handoff is not None and self.notifier is not None:
+            await self.notifier.handoff_opened(handoff)
+
+    async def send_from_volunteer(
+        self,
+        resident: Resident,
+        text: str,
+        volunteer_id: int,
+        handoff_id: int | None = None,
+    ) -> int:
+        """A volunteer's reply, sent through the resident's own channel.
+
+        Returns:
+            The stored message's id.
+        """
+        channel = messages.last_channel(self.db, resident.id) or "sms"
+        if channel == "sms" and resident.phone:
+            message_id = queue_sms(
+                self.db,
+                resident.phone,
+                text,
+                resident_id=resident.id,
+                volunteer_id=volunteer_id,
             )
+            await send_due(self.db, self.notifier.twilio if self.notifier else None)
+        else:
+            # TODO: the phone and tablet channels will deliver these live - they
+            # are not built yet - a resident on them sees the reply next time.
+            message_id = messages.record_outbound(
+                self.db,
+                resident.id,
+                channel,
+                text,
+                status="sent",
+                volunteer_id=volunteer_id,
+            )
+        if handoff_id is not None and self.notifier is not None:
+            self.notifier.conversation_changed(handoff_id)
+        return message_id
+
+    async def hand_back(self, handoff: Handoff, close: bool = False) -> None:
+        """Give the conversation back to the assistant, where it paused.
+
+        Closing also clears any question the assistant was waiting on, since
+        the volunteer has dealt with it.
+
+        Raises:
+            AssistantUnavailable: Rasa could not be told; the handoff stays.
+        """
+        events: list[dict] = [{"event": "resume"}]
+        if close:
+            events.append({"event": "slot", "name": "pending", "value": None})
+        # The assistant paused in the middle of its turn: it goes back to
+        # listening, so the resident's next message starts a turn as usual.
+        events.append({"event": "action", "name": "action_listen"})
+        await self.rasa.add_events(handoff.resident_id, events)
+        end_handoff(self.db, handoff.id, "closed" if close else "handed-back")
+        if self.notifier is not None:
+            self.notifier.conversation_changed(handoff.id)
+
+
+def holds(handoff: Handoff) -> bool:
+    """Whether a handoff keeps the assistant out of the conversation."""
+    return handoff.status == "claimed" or handoff.reason not in NOT_HOLDING

@@ -104,10 +104,36 @@ def replies_to(db: sqlite_utils.Database, message_id: int) -> list[str]:
 def transcript(
     db: sqlite_utils.Database, resident_id: str, limit: int = 200
 ) -> list[dict]:
+    """The resident's messages in and out, oldest first, with who wrote them."""
     return list(
         db.query(
-            "SELECT direction, channel, body, created_at FROM messages "
-            "WHERE resident_id = ? ORDER BY id DESC LIMIT ?",
+            "SELECT m.id, m.direction, m.channel, m.body, m.status, m.created_at, "
+            "v.display_name AS volunteer FROM messages m "
+            "LEFT JOIN volunteers v ON v.id = m.volunteer_id "
+            "WHERE m.resident_id = ? ORDER BY m.id DESC LIMIT ?",
             [resident_id, limit],
         )
     )[::-1]
+
+
+def latest_message_id(db: sqlite_utils.Database, resident_id: str) -> int:
+    row = db.execute(
+        "SELECT coalesce(max(id), 0) FROM messages WHERE resident_id = ?",
+        [resident_id],
+    ).fetchone()
+    return row[0]
+
+
+def volunteer_messages_after(
+    db: sqlite_utils.Database, resident_id: str, after: int
+) -> list[dict]:
+    """What volunteers have written to a resident since message `after`."""
+    return list(
+        db.query(
+            "SELECT m.id, m.body, coalesce(v.display_name, 'volunteer') AS volunteer "
+            "FROM messages m LEFT JOIN volunteers v ON v.id = m.volunteer_id "
+            "WHERE m.resident_id = ? AND m.id > ? AND m.direction = 'out' "
+            "AND m.volunteer_id IS NOT NULL ORDER BY m.id",
+            [resident_id, after],
+        )
+    )

@@ -48,15 +48,39 @@ class RasaClient:
 
     async def add_event(self, sender: str, event: str) -> None:
         """Append an event such as pause or resume to a conversation."""
+        await self.add_events(sender, [{"event": event}])
+
+    async def add_events(self, sender: str, events: list[dict]) -> None:
+        """Append events to a conversation through Rasa's tracker API.
+
+        Raises:
+            AssistantUnavailable: Rasa did not take them.
+        """
         try:
             response = await self.client.post(
                 f"/conversations/{sender}/tracker/events",
                 params={"token": self.token},
-                json={"event": event},
+                json=events,
             )
             response.raise_for_status()
         except httpx.HTTPError as error:
-            raise AssistantUnavailable(f"could not {event} the conversation") from error
+            names = ", ".join(str(e.get("event")) for e in events)
+            raise AssistantUnavailable(f"could not add {names}") from error
+
+    async def tracker(self, sender: str) -> dict:
+        """A conversation's tracker as Rasa holds it (paused, slots, events).
+
+        Raises:
+            AssistantUnavailable: Rasa did not answer.
+        """
+        try:
+            response = await self.client.get(
+                f"/conversations/{sender}/tracker", params={"token": self.token}
+            )
+            response.raise_for_status()
+            return response.json()
+        except (httpx.HTTPError, ValueError) as error:
+            raise AssistantUnavailable("could not read the conversation") from error
 
     async def is_ready(self) -> bool:
         """Whether Rasa answers and has a model loaded."""

@@ -23,6 +23,7 @@ from assistant.store import open_database
 
 TWILIO_TEST_TOKEN = "test-auth-token-0123456789abcdef"
 TWILIO_TEST_SID = "AC" + "0" * 32
+TWILIO_TEST_NUMBER = "+441234567890"
 STACK_START_TIMEOUT = 300
 
 
@@ -191,6 +192,141 @@ def stack(tmp_path_factory):
         }
     )
     running = Stack(data_dir, env, f"http://127.0.0.1:{port}")
+    running.start()
+    yield running
+    running.stop()
+
+
+@dataclass
+class RecordedRequest:
+    """One request the gateway made to Twilio's REST API."""
+
+    method: str
+    path: str
+    form: dict[str, str]
+    authorization: str
+
+
+@dataclass
+class TwilioRecorder:
+    """Records what the gateway sends to Twilio's REST API, at its HTTP client.
+
+    Twilio's servers cannot be reached from here, so requests stop at the
+    client's transport: each is recorded and answered as Twilio would answer a
+    request it accepted (201 and a sid), or with a chosen failure.
+    """
+
+    requests: list[RecordedRequest]
+    failures: list[Exception | int]
+
+    def transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self.handle)
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        from urllib.parse import parse_qsl
+
+        form = dict(parse_qsl(request.content.decode(), keep_blank_values=True))
+        self.requests.append(
+            RecordedRequest(
+                request.method,
+                request.url.path,
+                form,
+                request.headers.get("authorization", ""),
+            )
+        )
+        if self.failures:
+            failure = self.failures.pop(0)
+            if isinstance(failure, Exception):
+                raise failure
+            return httpx.Response(failure, json={"message": "failed"})
+        kind = "CA" if request.url.path.endswith("Calls.json") else "SM"
+        sid = f"{kind}{len(self.requests):032d}"
+        return httpx.Response(201, json={"sid": sid, "status": "queued"})
+
+    def messages_to(self, number: str) -> list[str]:
+        return [
+            r.form.get("Body", "")
+            for r in self.requests
+            if r.path.endswith("Messages.json") and r.form.get("To") == number
+        ]
+
+
+class InProcessGateway:
+    """A second gateway on the stack's store, Rasa and action server, run in
+    this process so that its Twilio client's transport can be recorded."""
+
+    def __init__(self, stack: Stack, recorder: TwilioRecorder) -> None:
+        import threading
+
+        import uvicorn
+
+        from assistant.app import create_app
+
+        self.port = free_port()
+        # Only this gateway has a Twilio number, so only it sends messages: the
+        # stack's own gateway leaves them queued, and the recorder sees them all.
+        env = dict(stack.env, HH_PORT=str(self.port), TWILIO_NUMBER=TWILIO_TEST_NUMBER)
+        self.settings = load_settings(env)
+        app = create_app(self.settings, twilio_transport=recorder.transport())
+        config = uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=self.port,
+            ws="wsproto",
+            log_level="warning",
+            lifespan="on",
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.stack = stack
+
+    def start(self) -> None:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the in-process gateway did not start")
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(15)
+
+    def sms(self, phone: str, body: str, sid: str | None = None) -> httpx.Response:
+        """An inbound SMS webhook to this gateway, signed as Twilio signs it."""
+        self.stack.message_counter += 1
+        params = {
+            "MessageSid": sid
+            or f"SM{os.getpid():08d}{self.stack.message_counter:024d}",
+            "AccountSid": TWILIO_TEST_SID,
+            "From": phone,
+            "To": TWILIO_TEST_NUMBER,
+            "Body": body,
+            "NumMedia": "0",
+        }
+        url = self.stack.env["HH_PUBLIC_URL"] + "/twilio/sms"
+        return httpx.post(
+            self.base_url + "/twilio/sms",
+            content=urlencode(params),
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Twilio-Signature": twilio_signature(url, params, TWILIO_TEST_TOKEN),
+            },
+            timeout=30,
+        )
+
+
+@pytest.fixture(scope="session")
+def twilio_recorder() -> TwilioRecorder:
+    return TwilioRecorder([], [])
+
+
+@pytest.fixture(scope="session")
+def gateway(stack, twilio_recorder):
+    """A gateway in this process, beside the stack, with Twilio's REST API
+    recorded at the HTTP client."""
+    running = InProcessGateway(stack, twilio_recorder)
     running.start()
     yield running
     running.stop()
