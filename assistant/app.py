@@ -15,6 +15,12 @@ from starlette.routing import Route
 from assistant.catalogue import seed_demo_catalogue
 from assistant.channels.sms import sms_webhook
 from assistant.channels.twilio_rest import TwilioRestClient
+from assistant.channels.voice import (
+    dial_done_webhook,
+    gather_webhook,
+    status_webhook,
+    voice_webhook,
+)
 from assistant.config import Settings, load_settings
 from assistant.console import console_routes
 from assistant.conversation import ConversationRouter
@@ -116,6 +122,10 @@ def create_app(
     routes = [
         Route("/healthz", healthz),
         Route("/twilio/sms", sms_webhook, methods=["POST"]),
+        Route("/twilio/voice", voice_webhook, methods=["POST"]),
+        Route("/twilio/voice/gather", gather_webhook, methods=["POST"]),
+        Route("/twilio/voice/dial-done", dial_done_webhook, methods=["POST"]),
+        Route("/twilio/voice/status", status_webhook, methods=["POST"]),
         *console_routes(),
     ]
     return Starlette(routes=routes, lifespan=lifespan)

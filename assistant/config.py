@@ -48,6 +48,8 @@ class Settings:
     timezone: str
     rasa_timeout_seconds: float
     volunteer_hours: str
+    phone_speech: str
+    twilio_voice: str
 
     @property
     def volunteer_hours_range(self) -> tuple[time, time]:
@@ -123,4 +125,6 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         timezone=get("HH_TIMEZONE", "Europe/London"),
         rasa_timeout_seconds=float(get("HH_RASA_TIMEOUT", "8")),
         volunteer_hours=get("HH_VOLUNTEER_HOURS", "09:00-17:00"),
+        phone_speech=get("HH_PHONE_SPEECH", "local").strip().lower(),
+        twilio_voice=get("HH_TWILIO_VOICE", "Polly.Amy"),
     )

@@ -25,6 +25,7 @@ REASONS = {
     "misunderstood-twice": "Misunderstood twice in a row",
     "assistant-unavailable": "The assistant was not answering",
     "sign-up": "Needs help signing up",
+    "silent-call": "Went quiet on the phone: ring back",
 }
 REASSURE_EVERY = timedelta(minutes=30)
 

@@ -142,6 +142,27 @@ MIGRATIONS: list[tuple[int, str]] = [
         CREATE INDEX messages_due ON messages(status, next_attempt_at);
         """,
     ),
+    (
+        3,
+        """
+        CREATE TABLE calls (
+            call_sid TEXT PRIMARY KEY,
+            resident_id TEXT REFERENCES residents(id),
+            from_number TEXT,
+            mode TEXT NOT NULL,
+            status TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            ended_at TEXT,
+            turns INTEGER NOT NULL DEFAULT 0,
+            silences INTEGER NOT NULL DEFAULT 0,
+            last_reply TEXT,
+            basket_at_start TEXT,
+            last_order_at_start INTEGER,
+            summary_sent INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX calls_by_resident ON calls(resident_id, started_at);
+        """,
+    ),
 ]
 
 

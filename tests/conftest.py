@@ -255,7 +255,9 @@ class InProcessGateway:
     """A second gateway on the stack's store, Rasa and action server, run in
     this process so that its Twilio client's transport can be recorded."""
 
-    def __init__(self, stack: Stack, recorder: TwilioRecorder) -> None:
+    def __init__(
+        self, stack: Stack, recorder: TwilioRecorder, **overrides: str
+    ) -> None:
         import threading
 
         import uvicorn
@@ -263,9 +265,14 @@ class InProcessGateway:
         from assistant.app import create_app
 
         self.port = free_port()
-        # Only this gateway has a Twilio number, so only it sends messages: the
-        # stack's own gateway leaves them queued, and the recorder sees them all.
-        env = dict(stack.env, HH_PORT=str(self.port), TWILIO_NUMBER=TWILIO_TEST_NUMBER)
+        # Only these gateways have a Twilio number, so only they send messages:
+        # the stack's own leaves them queued, and the recorder sees them all.
+        env = dict(
+            stack.env,
+            HH_PORT=str(self.port),
+            TWILIO_NUMBER=TWILIO_TEST_NUMBER,
+            **overrides,
+        )
         self.settings = load_settings(env)
         app = create_app(self.settings, twilio_transport=recorder.transport())
         config = uvicorn.Config(
@@ -317,6 +324,27 @@ class InProcessGateway:
         )
 
 
+def signed_post(
+    base_url: str,
+    public_url: str,
+    path: str,
+    params: dict[str, str],
+    signature: str | None = None,
+) -> httpx.Response:
+    """POST a Twilio webhook (path and query) signed exactly as Twilio signs it."""
+    if signature is None:
+        signature = twilio_signature(public_url + path, params, TWILIO_TEST_TOKEN)
+    return httpx.post(
+        base_url + path,
+        content=urlencode(params),
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Twilio-Signature": signature,
+        },
+        timeout=30,
+    )
+
+
 @pytest.fixture(scope="session")
 def twilio_recorder() -> TwilioRecorder:
     return TwilioRecorder([], [])
@@ -327,6 +355,16 @@ def gateway(stack, twilio_recorder):
     """A gateway in this process, beside the stack, with Twilio's REST API
     recorded at the HTTP client."""
     running = InProcessGateway(stack, twilio_recorder)
+    running.start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def gather_gateway(stack, twilio_recorder):
+    """A gateway in this process answering calls with Twilio's own speech
+    recognition (`<Gather>`), its REST API recorded at the HTTP client."""
+    running = InProcessGateway(stack, twilio_recorder, HH_PHONE_SPEECH="twilio")
     running.start()
     yield running
     running.stop()
