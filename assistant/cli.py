@@ -92,6 +92,25 @@ def command_run(args, settings: Settings) -> int:
     return Supervisor(child_processes(settings)).run()
 
 
+def command_gateway(args, settings: Settings) -> int:
+    """Run the gateway alone (`run` starts it with Rasa and the actions)."""
+    import uvicorn
+
+    from assistant.app import create_app
+
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        # Rasa pins websockets 10, which uvicorn's default WebSocket
+        # implementation no longer supports; wsproto has no such pin.
+        ws="wsproto",
+        access_log=False,
+        log_config=None,  # keep the logging configured here, with no addresses
+    )
+    return 0
+
+
 def command_catalogue_import(args, settings: Settings) -> int:
     db = open_database(settings.database_path)
     try:
@@ -316,6 +335,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="start Rasa, the actions and the gateway")
     run.set_defaults(handler=command_run)
+
+    gateway = commands.add_parser(
+        "gateway", help="run only the gateway (run starts all three processes)"
+    )
+    gateway.set_defaults(handler=command_gateway)
 
     chat = commands.add_parser("chat", help="talk to the assistant in the terminal")
     chat.add_argument(

@@ -227,7 +227,15 @@ class ConversationRouter:
             custom = answer.get("custom")
             if isinstance(custom, dict) and "handoff" in custom:
                 await self.announce(custom["handoff"])
-        return [a["text"] for a in answers if a.get("text")]
+        replies = [a["text"] for a in answers if a.get("text")]
+        if not replies:
+            # Every action answers in words, so silence means one failed (the
+            # action server is down, say): the resident must not be left
+            # without a word.
+            logger.warning("the assistant gave no reply to %s", masked(resident.phone))
+            await self.open_handoff(resident, "assistant-unavailable", channel)
+            return [UNAVAILABLE]
+        return replies
 
     async def announce(self, handoff_id: object) -> None:
         """Tell volunteers about a handoff the assistant's actions opened."""

@@ -98,26 +98,16 @@ def child_processes(settings: Settings, with_gateway: bool = True) -> list[Child
         children.append(
             Child(
                 "gateway",
-                [
-                    python,
-                    "-m",
-                    "uvicorn",
-                    "assistant.app:create_app",
-                    "--factory",
-                    "--host",
-                    settings.host,
-                    "--port",
-                    str(settings.port),
-                    # Rasa pins websockets 10, which uvicorn's default WebSocket
-                    # implementation no longer supports; wsproto has no such pin.
-                    "--ws",
-                    "wsproto",
-                    "--no-access-log",
-                ],
+                [python, "-m", "assistant", *debug_flag(), "gateway"],
                 env,
             )
         )
     return children
+
+
+def debug_flag() -> list[str]:
+    """The children log at DEBUG when the supervisor does."""
+    return ["--debug"] if logging.getLogger().isEnabledFor(logging.DEBUG) else []
 
 
 class Supervisor:

@@ -40,7 +40,17 @@ def run_cli(data_dir, *args: str) -> subprocess.CompletedProcess:
 
 @pytest.mark.parametrize(
     "command",
-    [["run"], ["chat"], ["sms"], ["train"], ["seed"], ["catalogue", "import"]],
+    [
+        ["run"],
+        ["gateway"],
+        ["chat"],
+        ["sms"],
+        ["train"],
+        ["seed"],
+        ["catalogue", "import"],
+        ["volunteer", "add"],
+        ["volunteer", "duty"],
+    ],
     ids=lambda c: " ".join(c),
 )
 def test_cli_every_command_explains_itself(command, capsys):
