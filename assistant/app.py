@@ -27,6 +27,7 @@ from assistant.conversation import ConversationRouter
 from assistant.events import Broadcaster
 from assistant.notify import Notifier
 from assistant.outbound import send_due
+from assistant.privacy import apply_retention
 from assistant.rasa_client import RasaClient
 from assistant.store import open_database
 
@@ -56,6 +57,7 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 SEND_EVERY_SECONDS = 5
+RETENTION_EVERY_SECONDS = 6 * 3600
 
 
 async def keep_sending(app: Starlette) -> None:
@@ -68,6 +70,24 @@ async def keep_sending(app: Starlette) -> None:
         except Exception:  # noqa: BLE001 - the sender must outlive any one failure
             logger.exception("sending queued messages failed; trying again soon")
         await asyncio.sleep(SEND_EVERY_SECONDS)
+
+
+async def keep_to_retention(app: Starlette) -> None:
+    """Delete old transcripts at start-up and every few hours after."""
+    settings = app.state.settings
+    while True:
+        try:
+            apply_retention(
+                app.state.db,
+                settings.tracker_database_path,
+                settings.voice_dir,
+                settings.retention_days,
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - retention must not stop the gateway
+            logger.exception("deleting old transcripts failed; trying again later")
+        await asyncio.sleep(RETENTION_EVERY_SECONDS)
 
 
 def create_app(
@@ -110,12 +130,16 @@ def create_app(
         state.router = ConversationRouter(
             state.db, state.rasa, state.settings, state.notifier
         )
-        sender = asyncio.create_task(keep_sending(app))
+        background = [
+            asyncio.create_task(keep_sending(app)),
+            asyncio.create_task(keep_to_retention(app)),
+        ]
         logger.info("gateway ready")
         yield
-        sender.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await sender
+        for task in background:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         await state.rasa.close()
         state.db.close()
 

@@ -314,6 +314,60 @@ def command_volunteer(args, settings: Settings) -> int:
         db.close()
 
 
+def command_resident(args, settings: Settings) -> int:
+    """Export or erase everything held about a resident, found by phone number."""
+    import json
+
+    from assistant.privacy import erase_resident, export_resident
+
+    phone = normalise_phone(args.phone)
+    db = open_database(settings.database_path)
+    try:
+        resident = find_by_phone(db, phone) if phone else None
+        if resident is None:
+            print(f"No resident has the number {args.phone}.", file=sys.stderr)
+            return 1
+        tracker = settings.tracker_database_path
+        if args.resident_command == "export":
+            print(
+                json.dumps(
+                    export_resident(db, tracker, resident.id), indent=2, default=str
+                )
+            )
+            return 0
+        if not args.yes:
+            print("Erasing cannot be undone: add --yes to erase.", file=sys.stderr)
+            return 2
+        erase_resident(db, tracker, resident.id)
+        print("Erased.")
+        return 0
+    finally:
+        db.close()
+
+
+def command_retention(args, settings: Settings) -> int:
+    """Delete transcripts and audio older than the retention period, now."""
+    from assistant.privacy import apply_retention
+
+    db = open_database(settings.database_path)
+    try:
+        removed = apply_retention(
+            db,
+            settings.tracker_database_path,
+            settings.voice_dir,
+            settings.retention_days,
+        )
+    finally:
+        db.close()
+    print(
+        ", ".join(
+            f"{count} {what.replace('_', ' ')}" for what, count in removed.items()
+        )
+        + " deleted."
+    )
+    return 0
+
+
 def read_password() -> str:
     """A new password: asked for twice at a terminal, else one line of stdin."""
     import getpass
@@ -392,6 +446,23 @@ def build_parser() -> argparse.ArgumentParser:
     duty.add_argument("username")
     duty.add_argument("state", choices=["on", "off"])
     duty.set_defaults(handler=command_volunteer)
+
+    resident = commands.add_parser(
+        "resident", help="export or erase a resident's data, by phone number"
+    )
+    resident_commands = resident.add_subparsers(dest="resident_command", required=True)
+    exporter = resident_commands.add_parser("export", help="print everything as JSON")
+    exporter.add_argument("phone")
+    exporter.set_defaults(handler=command_resident)
+    eraser = resident_commands.add_parser("erase", help="erase the personal data")
+    eraser.add_argument("phone")
+    eraser.add_argument("--yes", action="store_true", help="really erase")
+    eraser.set_defaults(handler=command_resident)
+
+    retention = commands.add_parser(
+        "retention", help="delete transcripts older than HH_RETENTION_DAYS now"
+    )
+    retention.set_defaults(handler=command_retention)
 
     seed_parser = commands.add_parser("seed", help="create the database and demo data")
     seed_parser.set_defaults(handler=command_seed)

@@ -50,6 +50,12 @@ class Settings:
     volunteer_hours: str
     phone_speech: str
     twilio_voice: str
+    retention_days: int
+
+    @property
+    def voice_dir(self) -> Path:
+        """Speech models built from our words, and the cache of spoken replies."""
+        return self.data_dir / "voice"
 
     @property
     def volunteer_hours_range(self) -> tuple[time, time]:
@@ -127,4 +133,5 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         volunteer_hours=get("HH_VOLUNTEER_HOURS", "09:00-17:00"),
         phone_speech=get("HH_PHONE_SPEECH", "local").strip().lower(),
         twilio_voice=get("HH_TWILIO_VOICE", "Polly.Amy"),
+        retention_days=int(get("HH_RETENTION_DAYS", "365")),
     )
