@@ -135,3 +135,42 @@ def test_sms_command_sends_a_signed_webhook(stack):
     result = run_cli(stack, "sms", "--from", "+447700900303", "hello there")
     assert result.returncode == 0, result.stdout + result.stderr[-2000:]
     assert "what is your name?" in result.stdout
+
+
+def test_stalled_action_server_still_gets_the_resident_a_kind_reply(stack):
+    """Test that when the action server stops answering, the resident is still
+    answered kindly, and the assistant answers again once it is back."""
+    phone = "+447700900304"
+    stack.sms(phone, "hello"), stack.sms(phone, "Win"), stack.sms(phone, "6 Ash Rd")
+    actions = stack.child_pid("rasa_sdk")
+    os.kill(actions, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        response = stack.sms(phone, "a jar of clear honey please")
+        waited = time.monotonic() - started
+    finally:
+        os.kill(actions, signal.SIGCONT)
+    assert "safely saved" in response.text
+    assert waited < 15
+    wait_for(
+        lambda: "safely saved" not in stack.sms(phone, "what's in my basket").text,
+        60,
+        "the assistant to answer again",
+    )
+
+
+def test_killed_rasa_server_is_answered_kindly_and_recovers_by_itself(stack):
+    """Test that with Rasa killed the resident gets the kind reply at once, and
+    that the supervisor brings Rasa back without anyone doing anything."""
+    phone = "+447700900305"
+    stack.sms(phone, "hello"), stack.sms(phone, "Xena"), stack.sms(phone, "7 Elm Rd")
+    os.kill(stack.child_pid("rasa run"), signal.SIGKILL)
+
+    response = stack.sms(phone, "a box of cornflakes please")
+
+    assert "safely saved" in response.text
+    wait_for(
+        lambda: stack.healthz().status_code == 200, RECOVERY_SECONDS, "Rasa to return"
+    )
+    answer = stack.sms(phone, "a box of cornflakes please")
+    assert "Corn Flakes" in answer.text
