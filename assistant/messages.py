@@ -61,6 +61,7 @@ def record_outbound(
     body: str,
     reply_to: int | None = None,
     status: str = "sent",
+    volunteer_id: int | None = None,
 ) -> int:
     return (
         db["messages"]
@@ -73,10 +74,21 @@ def record_outbound(
                 "body": body,
                 "status": status,
                 "created_at": utc_now(),
+                "volunteer_id": volunteer_id,
             }
         )
         .last_pk
     )
+
+
+def last_channel(db: sqlite_utils.Database, resident_id: str) -> str | None:
+    """The channel the resident last wrote from: where replies should go."""
+    row = db.execute(
+        "SELECT channel FROM messages WHERE resident_id = ? AND direction = 'in' "
+        "ORDER BY id DESC LIMIT 1",
+        [resident_id],
+    ).fetchone()
+    return row[0] if row else None
 
 
 def set_status(db: sqlite_utils.Database, message_id: int, status: str) -> None:

@@ -4,7 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DEBIAN_PACKAGES=(espeak-ng)
+# chromium and chromium-driver: the console's browser tests (Playwright drives
+# /usr/bin/chromium, so no browser download is needed).
+DEBIAN_PACKAGES=(espeak-ng chromium chromium-driver)
 
 missing=()
 for package in "${DEBIAN_PACKAGES[@]}"; do

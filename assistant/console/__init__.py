@@ -1,10 +1,52 @@
 """The volunteer console at /console: sign in, the queue, conversations."""
 
-from starlette.routing import BaseRoute
+from pathlib import Path
+
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from assistant.console import (
+    auth,
+    conversation,
+    live,
+    outbox,
+    queue,
+    shopping,
+    team,
+)
+
+STATIC = Path(__file__).parent / "static"
 
 
 def console_routes() -> list[BaseRoute]:
     """The console's routes, mounted by the gateway."""
-    # TODO: the console pages are being built - until then a handoff is only
-    # seen in the database - volunteers cannot yet answer from a browser.
-    return []
+    post = ["POST"]
+    handoff = "/handoffs/{handoff_id:int}"
+    pages = [
+        Route("/", queue.queue_page),
+        Route("/queue", queue.queue_fragment),
+        Route("/events", live.events),
+        Route("/sign-in", auth.sign_in_page),
+        Route("/sign-in", auth.sign_in_submit, methods=post),
+        Route("/sign-out", auth.sign_out_submit, methods=post),
+        Route(handoff, conversation.handoff_page),
+        Route(handoff + "/transcript", conversation.transcript_fragment),
+        Route(handoff + "/status", conversation.status_fragment),
+        Route(handoff + "/claim", conversation.claim_submit, methods=post),
+        Route(handoff + "/reply", conversation.reply_submit, methods=post),
+        Route(handoff + "/notes", conversation.note_submit, methods=post),
+        Route(handoff + "/hand-back", conversation.hand_back_submit, methods=post),
+        Route(handoff + "/close", conversation.close_submit, methods=post),
+        Route(handoff + "/basket/set", shopping.basket_set_submit, methods=post),
+        Route(handoff + "/basket/add", shopping.basket_add_submit, methods=post),
+        Route(handoff + "/basket/choose", shopping.basket_choose_submit, methods=post),
+        Route(handoff + "/order", shopping.order_submit, methods=post),
+        Route("/outbox", outbox.outbox_page),
+        Route("/outbox/{message_id:int}/retry", outbox.retry_submit, methods=post),
+        Route("/team", team.team_page),
+        Route("/team", team.add_volunteer_submit, methods=post),
+        Route("/team/{volunteer_id:int}/duty", team.duty_submit, methods=post),
+        Route("/team/{volunteer_id:int}/remove", team.remove_submit, methods=post),
+        Mount("/static", StaticFiles(directory=STATIC), name="console-static"),
+    ]
+    return [Mount("/console", routes=pages)]
