@@ -107,6 +107,9 @@ def command_gateway(args, settings: Settings) -> int:
         ws="wsproto",
         access_log=False,
         log_config=None,  # keep the logging configured here, with no addresses
+        # Console pages hold live event streams open: give them a moment to
+        # close, then stop, rather than waiting for every browser to go.
+        timeout_graceful_shutdown=5,
     )
     return 0
 

@@ -509,9 +509,11 @@ def parse_piece(text: str, index: ProductIndex) -> ParsedRequest:
         [w for w in words[spans[0][1] + 1 :] if w.kind != "filler"] if (spans) else []
     )
     # "milk x2, bread x1", "cucumber times two": the quantity comes after.
+    before_first = read_amounts(words[: spans[0][0]]) if spans else Amounts()
     trailing_style = (
         bool(spans)
-        and read_amounts(words[: spans[0][0]]).count is None
+        and before_first.count is None
+        and not (before_first.measures or before_first.pack or before_first.times)
         and bool(after_first)
         and after_first[0].kind == "number"
     )

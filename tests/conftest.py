@@ -282,6 +282,7 @@ class InProcessGateway:
             ws="wsproto",
             log_level="warning",
             lifespan="on",
+            timeout_graceful_shutdown=5,
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)

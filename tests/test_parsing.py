@@ -307,6 +307,14 @@ def test_parse_request_keeps_each_quantity_with_its_product(index):
     assert [item.quantity for item in parsed.items] == [2, 1, 3]
 
 
+def test_parse_request_a_size_first_is_not_a_trailing_quantity(index):
+    """Test that "2 pints of milk and a dozen eggs" keeps the 12 with the eggs."""
+    milk, eggs = parse_request("2 pints of milk and a dozen eggs", index).items
+    assert milk.quantity == 1
+    assert {p.size for p in milk.match.products} == {"2 pints"}
+    assert (eggs.quantity, {p.size for p in eggs.match.products}) == (1, {"12 pack"})
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
