@@ -11,10 +11,12 @@ import re
 from datetime import datetime, timezone
 
 import sqlite_utils
+from twilio.twiml.voice_response import VoiceResponse
 
 from assistant import messages
+from assistant.channels.twilio_rest import TwilioError
 from assistant.config import Settings
-from assistant.errors import AssistantUnavailable
+from assistant.errors import AssistantUnavailable, HelpingHandsError
 from assistant.handoffs import (
     Handoff,
     active_handoff,
@@ -37,7 +39,7 @@ from assistant.residents import (
 )
 from assistant.safety import SAFETY_MESSAGE, sounds_like_distress
 from assistant.store import utc_now
-from assistant.volunteers import on_duty
+from assistant.volunteers import Volunteer, on_duty
 
 logger = logging.getLogger(__name__)
 
@@ -283,6 +285,47 @@ class ConversationRouter:
             self.notifier.conversation_changed(handoff_id)
         return message_id
 
+    async def ring_back(self, resident: Resident, volunteer: Volunteer) -> str:
+        """Ring the volunteer, then put them through to the resident.
+
+        Both see the service's own number, never each other's.
+
+        Returns:
+            Twilio's CallSid.
+
+        Raises:
+            RingBackError: no Twilio account, no phone number for one of them,
+                or Twilio would not start the call.
+        """
+        twilio = self.notifier.twilio if self.notifier else None
+        if twilio is None:
+            raise RingBackError("Twilio is not set up", "ring-back-no-twilio")
+        if not (resident.phone and volunteer.phone):
+            raise RingBackError("a phone number is missing", "ring-back-no-number")
+        response = VoiceResponse()
+        whom = resident.name or "the resident"
+        response.say(
+            f"Helping Hands here. Putting you through to {whom} now.",
+            voice=self.settings.twilio_voice,
+            language="en-GB",
+        )
+        dial = response.dial(caller_id=self.settings.twilio_number, timeout=30)
+        dial.number(resident.phone)
+        try:
+            call_sid = await twilio.start_call(volunteer.phone, str(response))
+        except TwilioError as error:
+            raise RingBackError("Twilio would not start the call") from error
+        messages.record_outbound(
+            self.db,
+            resident.id,
+            "phone",
+            f"{volunteer.display_name} rang back.",
+            status="sent",
+            volunteer_id=volunteer.id,
+        )
+        logger.info("volunteer %s rang back %s", volunteer.id, masked(resident.phone))
+        return call_sid
+
     async def hand_back(self, handoff: Handoff, close: bool = False) -> None:
         """Give the conversation back to the assistant, where it paused.
 
@@ -302,6 +345,12 @@ class ConversationRouter:
         end_handoff(self.db, handoff.id, "closed" if close else "handed-back")
         if self.notifier is not None:
             self.notifier.conversation_changed(handoff.id)
+
+
+class RingBackError(HelpingHandsError):
+    """A call back could not be started."""
+
+    code = "ring-back-failed"
 
 
 def holds(handoff: Handoff) -> bool:

@@ -776,3 +776,38 @@ def test_console_sign_out_ends_the_session(client, db):
     assert response.headers["location"].startswith("/console/sign-in")
     client.cookies.set("hh_session", token, path="/console")
     assert client.get("/console/", follow_redirects=False).status_code == 303
+
+
+def test_console_ring_back_rings_the_volunteer_then_the_resident(
+    app, client, db, recorder
+):
+    """Test that "ring back" calls the volunteer's phone with TwiML that dials
+    the resident from our number, so neither sees the other's."""
+    _, handoff = waiting_handoff(db, phone="+447700900131")
+    helper = add_volunteer(db, "rita", "Rita", PASSWORD, phone="+447700900132")
+    assert sign_in(client, "rita").status_code == 303
+    page = f"/console/handoffs/{handoff.id}"
+    post_form(client, page + "/claim", page)
+
+    answer = post_form(client, page + "/ring-back", page)
+
+    assert answer.status_code == 303 and "said=ringing" in answer.headers["location"]
+    calls = [r for r in recorder.requests if r.path.endswith("Calls.json")]
+    assert len(calls) == 1
+    assert calls[0].form["To"] == helper.phone
+    assert calls[0].form["From"] == TWILIO_TEST_NUMBER
+    twiml = calls[0].form["Twiml"]
+    assert f'callerId="{TWILIO_TEST_NUMBER}"' in twiml
+    assert "<Number>+447700900131</Number>" in twiml
+    assert helper.phone not in twiml
+
+
+def test_console_ring_back_without_a_volunteer_phone_says_so(app, client, db):
+    """Test that a volunteer with no phone number is told what is missing."""
+    _, handoff = waiting_handoff(db, phone="+447700900133")
+    volunteer(db, "nophone")
+    assert sign_in(client, "nophone").status_code == 303
+    page = f"/console/handoffs/{handoff.id}"
+    post_form(client, page + "/claim", page)
+    answer = post_form(client, page + "/ring-back", page)
+    assert "said=no-number" in answer.headers["location"]

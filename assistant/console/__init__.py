@@ -35,6 +35,7 @@ def console_routes() -> list[BaseRoute]:
         Route(handoff + "/claim", conversation.claim_submit, methods=post),
         Route(handoff + "/reply", conversation.reply_submit, methods=post),
         Route(handoff + "/notes", conversation.note_submit, methods=post),
+        Route(handoff + "/ring-back", conversation.ring_back_submit, methods=post),
         Route(handoff + "/hand-back", conversation.hand_back_submit, methods=post),
         Route(handoff + "/close", conversation.close_submit, methods=post),
         Route(handoff + "/basket/set", shopping.basket_set_submit, methods=post),

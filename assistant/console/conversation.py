@@ -13,6 +13,7 @@ from assistant.basket import basket_lines, basket_total
 from assistant.console.auth import signed_in
 from assistant.console.rendering import PREFIX, go_to, page
 from assistant.console.summaries import resident_name, volunteer_names
+from assistant.conversation import RingBackError
 from assistant.delivery import SlotRules, describe_slot, next_slot
 from assistant.errors import AssistantUnavailable
 from assistant.handoffs import Handoff, add_note, claim, get_handoff, notes_of
@@ -133,6 +134,24 @@ def said_text(code: str | None, context: dict) -> tuple[str, str] | None:
             "That is too long for a text message; please shorten it.",
         ),
         "noted": ("good", "Your note is saved."),
+        "ringing": (
+            "good",
+            "Your phone will ring in a moment; when you answer, we ring the "
+            "resident. Neither of you sees the other's number.",
+        ),
+        "no-number": (
+            "problem",
+            "I need a mobile number for you (ask a coordinator) and one for the "
+            "resident to ring back.",
+        ),
+        "no-twilio": (
+            "problem",
+            "Calls need the Twilio account, which is not set up here.",
+        ),
+        "ring-failed": (
+            "problem",
+            "Twilio would not start the call just now. Please try again shortly.",
+        ),
         "empty-note": ("problem", "Please write the note first."),
         "unavailable": (
             "problem",
@@ -266,6 +285,33 @@ async def reply_submit(request: Request, session: Session) -> Response:
         "sent" if sent else "not sent yet",
     )
     return go_to(handoff_url(handoff.id, "reply"), "sent" if sent else "not-sent")
+
+
+@signed_in()
+async def ring_back_submit(request: Request, session: Session) -> Response:
+    """POST /console/handoffs/{id}/ring-back: ring me, then put me through.
+
+    The volunteer's phone rings first; when they answer, the resident is
+    rung. Each sees the service's number, never the other's.
+    """
+    handoff = find_handoff(request)
+    if handoff is None:
+        return not_found(request)
+    if not is_mine(handoff, session):
+        return go_to(handoff_url(handoff.id), "not-yours")
+    state = request.app.state
+    resident = get_resident(state.db, handoff.resident_id)
+    try:
+        await state.router.ring_back(resident, session.volunteer)
+    except RingBackError as error:
+        logger.warning("ring back in handoff %s failed: %s", handoff.id, error.code)
+        said = {
+            "ring-back-no-number": "no-number",
+            "ring-back-no-twilio": "no-twilio",
+        }.get(error.code, "ring-failed")
+        return go_to(handoff_url(handoff.id, "ring"), said)
+    state.notifier.conversation_changed(handoff.id)
+    return go_to(handoff_url(handoff.id, "ring"), "ringing")
 
 
 @signed_in()
