@@ -163,6 +163,85 @@ MIGRATIONS: list[tuple[int, str]] = [
         CREATE INDEX calls_by_resident ON calls(resident_id, started_at);
         """,
     ),
+    (
+        4,
+        """
+        CREATE TABLE volunteer_weekly_hours (
+            id INTEGER PRIMARY KEY,
+            volunteer_id INTEGER NOT NULL REFERENCES volunteers(id),
+            weekday INTEGER NOT NULL CHECK (weekday BETWEEN 0 AND 6),
+            starts TEXT NOT NULL,
+            ends TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            CHECK (starts < ends)
+        );
+        CREATE INDEX volunteer_weekly_hours_by_volunteer
+            ON volunteer_weekly_hours(volunteer_id, weekday);
+        CREATE TABLE volunteer_exceptions (
+            id INTEGER PRIMARY KEY,
+            volunteer_id INTEGER NOT NULL REFERENCES volunteers(id),
+            kind TEXT NOT NULL CHECK (kind IN ('away', 'extra')),
+            starts_at TEXT NOT NULL,
+            ends_at TEXT NOT NULL,
+            note TEXT,
+            created_at TEXT NOT NULL,
+            CHECK (starts_at < ends_at)
+        );
+        CREATE INDEX volunteer_exceptions_by_time
+            ON volunteer_exceptions(volunteer_id, ends_at);
+        CREATE TABLE call_series (
+            id INTEGER PRIMARY KEY,
+            resident_id TEXT NOT NULL REFERENCES residents(id),
+            volunteer_id INTEGER REFERENCES volunteers(id),
+            weekday INTEGER NOT NULL CHECK (weekday BETWEEN 0 AND 6),
+            local_time TEXT NOT NULL,
+            minutes INTEGER NOT NULL CHECK (minutes > 0),
+            every_weeks INTEGER NOT NULL DEFAULT 1 CHECK (every_weeks >= 1),
+            first_day TEXT NOT NULL,
+            booked_until TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'active'
+                CHECK (status IN ('active', 'ended')),
+            created_at TEXT NOT NULL,
+            ended_at TEXT
+        );
+        CREATE TABLE call_bookings (
+            id INTEGER PRIMARY KEY,
+            resident_id TEXT NOT NULL REFERENCES residents(id),
+            volunteer_id INTEGER NOT NULL REFERENCES volunteers(id),
+            starts_at TEXT NOT NULL,
+            ends_at TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'booked'
+                CHECK (status IN ('booked', 'done', 'cancelled')),
+            series_id INTEGER REFERENCES call_series(id),
+            moved_from TEXT,
+            outcome TEXT CHECK (outcome IN ('talked', 'no-answer', 'busy')),
+            outcome_note TEXT,
+            outcome_at TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            CHECK (starts_at < ends_at)
+        );
+        CREATE UNIQUE INDEX call_bookings_volunteer_start
+            ON call_bookings(volunteer_id, starts_at) WHERE status != 'cancelled';
+        CREATE UNIQUE INDEX call_bookings_resident_start
+            ON call_bookings(resident_id, starts_at) WHERE status != 'cancelled';
+        CREATE INDEX call_bookings_by_time ON call_bookings(starts_at, ends_at);
+        CREATE INDEX call_bookings_by_series ON call_bookings(series_id, starts_at);
+        CREATE TABLE call_reminders (
+            id INTEGER PRIMARY KEY,
+            booking_id INTEGER NOT NULL REFERENCES call_bookings(id),
+            recipient TEXT NOT NULL CHECK (recipient IN ('resident', 'volunteer')),
+            due_at TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending' CHECK (
+                status IN ('pending', 'sent', 'superseded', 'expired', 'cancelled')
+            ),
+            sent_at TEXT
+        );
+        CREATE UNIQUE INDEX call_reminders_pending
+            ON call_reminders(booking_id, recipient, due_at) WHERE status = 'pending';
+        CREATE INDEX call_reminders_due ON call_reminders(status, due_at);
+        """,
+    ),
 ]
 
 
