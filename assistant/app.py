@@ -10,12 +10,14 @@ import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from assistant.catalogue import seed_demo_catalogue
+from assistant.channels.media_stream import media_stream
 from assistant.channels.sms import sms_webhook
 from assistant.channels.twilio_rest import TwilioRestClient
 from assistant.channels.voice import (
+    after_stream_webhook,
     dial_done_webhook,
     gather_webhook,
     status_webhook,
@@ -29,6 +31,7 @@ from assistant.notify import Notifier
 from assistant.outbound import send_due
 from assistant.privacy import apply_retention
 from assistant.rasa_client import RasaClient
+from assistant.speech import SpeechService
 from assistant.store import open_database
 
 logger = logging.getLogger(__name__)
@@ -130,6 +133,10 @@ def create_app(
         state.router = ConversationRouter(
             state.db, state.rasa, state.settings, state.notifier
         )
+        state.speech = SpeechService(state.settings)
+        if state.settings.phone_speech == "local":
+            state.speech.start()
+        state.after_stream = {}
         background = [
             asyncio.create_task(keep_sending(app)),
             asyncio.create_task(keep_to_retention(app)),
@@ -150,6 +157,8 @@ def create_app(
         Route("/twilio/voice/gather", gather_webhook, methods=["POST"]),
         Route("/twilio/voice/dial-done", dial_done_webhook, methods=["POST"]),
         Route("/twilio/voice/status", status_webhook, methods=["POST"]),
+        Route("/twilio/voice/after-stream", after_stream_webhook, methods=["POST"]),
+        WebSocketRoute("/twilio/media", media_stream),
         *console_routes(),
     ]
     return Starlette(routes=routes, lifespan=lifespan)

@@ -51,6 +51,8 @@ class Settings:
     phone_speech: str
     twilio_voice: str
     retention_days: int
+    speech_words_per_minute: int
+    vosk_model_path: str | None
 
     @property
     def voice_dir(self) -> Path:
@@ -134,4 +136,6 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         phone_speech=get("HH_PHONE_SPEECH", "local").strip().lower(),
         twilio_voice=get("HH_TWILIO_VOICE", "Polly.Amy"),
         retention_days=int(get("HH_RETENTION_DAYS", "365")),
+        speech_words_per_minute=int(get("HH_SPEECH_RATE", "150")),
+        vosk_model_path=values.get("VOSK_MODEL_PATH") or None,
     )

@@ -32,6 +32,11 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         title="NLU pipelines: logistic regression against DIET",
         module="bench.nlu_pipelines",
     ),
+    Benchmark(
+        name="voice",
+        title="Speech engines: generic against domain pocketsphinx, Vosk, TTS",
+        module="bench.voice_engines",
+    ),
 )
 
 

@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # chromium and chromium-driver: the console's browser tests (Playwright drives
-# /usr/bin/chromium, so no browser download is needed).
-DEBIAN_PACKAGES=(espeak-ng chromium chromium-driver)
+# /usr/bin/chromium, so no browser download is needed). gcc and cmake: pip
+# builds pocketsphinx from source (it has no wheel for Python 3.10).
+DEBIAN_PACKAGES=(espeak-ng chromium chromium-driver gcc cmake)
 
 missing=()
 for package in "${DEBIAN_PACKAGES[@]}"; do

@@ -9,13 +9,13 @@ the conversation itself is decided in assistant.phone.
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import Response
 from twilio.twiml.voice_response import Connect, Dial, Gather, VoiceResponse
 
 from assistant.calls import ENDED, call_summary, end_call, get_call
+from assistant.channels.media_stream import stream_url
 from assistant.channels.twilio_common import RejectedRequest, twiml, verified_form
 from assistant.handoffs import active_handoff, claim
 from assistant.outbound import queue_sms, send_due
@@ -107,15 +107,42 @@ def dial_volunteer(settings, volunteer_phone: str, volunteer_id: int | None) -> 
 
 
 def stream_response(request: Request, turn: PhoneTurn, call_sid: str) -> Response:
-    """TwiML connecting the call to our media stream, where we listen and speak."""
+    """TwiML connecting the call to our media stream, where we listen and speak.
+
+    When we close the stream (to put the caller through, or to say goodbye)
+    Twilio carries on with the `<Redirect>`, and after-stream decides.
+    """
     settings = request.app.state.settings
-    host = urlsplit(settings.public_url)
-    scheme = "wss" if host.scheme == "https" else "ws"
     response = VoiceResponse()
     connect = Connect()
-    stream = connect.stream(url=f"{scheme}://{host.netloc}/twilio/media")
+    stream = connect.stream(url=stream_url(settings.public_url))
     stream.parameter(name="call_sid", value=call_sid)
     response.append(connect)
+    response.redirect("/twilio/voice/after-stream", method="POST")
+    return twiml(str(response))
+
+
+async def after_stream_webhook(request: Request) -> Response:
+    """POST /twilio/voice/after-stream: the stream ended; put through or hang up."""
+    try:
+        form = await verified_form(request)
+    except RejectedRequest as rejected:
+        return rejected.response
+    state = request.app.state
+    ending = state.after_stream.pop(form.get("CallSid", ""), None)
+    response = VoiceResponse()
+    if ending is None:
+        response.hangup()
+        return twiml(str(response))
+    turn, already_said = ending
+    if not already_said:
+        say_lines(response, turn.lines, state.settings)
+    if turn.next == "connect" and turn.connect_to:
+        response.append(
+            dial_volunteer(state.settings, turn.connect_to, turn.volunteer_id)
+        )
+    else:
+        response.hangup()
     return twiml(str(response))
 
 
