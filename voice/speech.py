@@ -142,9 +142,9 @@ class Synthesiser:
         lines = [line.strip() for line in text.splitlines() if line.strip()]
         if not lines:
             raise ValueError("there is nothing to say")
-        # pyttsx3's espeak driver was seen to write nothing at all for a long
-        # utterance (about 150 characters and more), so long lines are spoken
-        # in pieces, joined by a breath.
+        # Long lines are spoken in pieces, joined by a breath: each piece is
+        # cached on its own, and pyttsx3's own loop was seen to write nothing
+        # for an utterance of about 150 characters and more.
         pieces = [
             (piece, number)
             for number, line in enumerate(lines)

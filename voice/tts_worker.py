@@ -1,46 +1,72 @@
-"""Speaks lines to WAV files with pyttsx3, in a process of its own (voice.speech)."""
+"""Speaks lines to WAV files with pyttsx3's espeak-ng driver, in a process of its own.
 
-# Run as a script, not imported: it reads one JSON job on standard input,
-# {"voice": ..., "rate": ..., "lines": [{"text": ..., "path": ...}, ...]}, writes
-# each line's WAV file, and exits 0; 3 if the voice is not installed; 1 on any
-# other failure, with the reason on standard error.
+Run as a script, not imported: it reads one JSON job on standard input,
+{"voice": ..., "rate": ..., "lines": [{"text": ..., "path": ...}, ...]}, writes
+each line's WAV file, and exits 0; 3 if the voice is not installed; 1 on
+any other failure, with the reason on standard error.
 
-import contextlib
+NOTE: pyttsx3's own event loop (save_to_file then runAndWait) was seen, on a
+loaded machine, to ignore the rate it was given, to return before its file
+was written, and to write empty files. So this drives the same espeak-ng
+bindings that pyttsx3 ships (pyttsx3.drivers._espeak) synchronously: set the
+voice and rate, synthesise, wait for the last sample, write the file.
+"""
+
+import ctypes
 import json
-import os
 import sys
+import wave
 
 VOICE_MISSING = 3
+BUFFER_MILLISECONDS = 1000
+
+
+def speak_lines(job: dict) -> int:
+    from pyttsx3.drivers import _espeak
+
+    sample_rate = _espeak.Initialize(
+        _espeak.AUDIO_OUTPUT_RETRIEVAL, BUFFER_MILLISECONDS
+    )
+    if sample_rate == -1:
+        print("espeak-ng could not start", file=sys.stderr)
+        return 1
+    samples: list[bytes] = []
+
+    def collect(wav, count, _events) -> int:
+        if count > 0:
+            samples.append(ctypes.string_at(wav, count * 2))
+        return 0  # carry on
+
+    _espeak.SetSynthCallback(collect)
+    if _espeak.SetVoiceByName(job["voice"].encode("utf-8")) != _espeak.EE_OK:
+        print(f"voice {job['voice']} is not installed", file=sys.stderr)
+        return VOICE_MISSING
+    _espeak.SetParameter(_espeak.RATE, int(job["rate"]), 0)
+    for line in job["lines"]:
+        samples.clear()
+        _espeak.Synth(
+            line["text"].encode("utf-8"),
+            flags=_espeak.ENDPAUSE | _espeak.CHARS_UTF8,
+        )
+        _espeak.Synchronize()
+        if not samples:
+            print("espeak-ng gave no sound for a line", file=sys.stderr)
+            return 1
+        with wave.open(line["path"], "wb") as output:
+            output.setnchannels(1)
+            output.setsampwidth(2)
+            output.setframerate(sample_rate)
+            output.writeframes(b"".join(samples))
+    return 0
 
 
 def main() -> int:
     job = json.load(sys.stdin)
-    # pyttsx3 prints "Audio saved to ..." for every file; that is not ours to
-    # show, and standard output is not read.
-    with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
-        import pyttsx3
-
-        engine = pyttsx3.init()
-        voices = {voice.id for voice in engine.getProperty("voices")}
-        if job["voice"] not in voices:
-            # pyttsx3 would quietly keep its default voice.
-            print(f"voice {job['voice']} is not installed", file=sys.stderr)
-            return VOICE_MISSING
-        # NOTE: set before the first utterance. pyttsx3 honours the rate it
-        # has then; a rate changed later on the same engine is applied only
-        # now and then (its command queue races the synthesis), which is why
-        # each job gets a fresh process.
-        engine.setProperty("voice", job["voice"])
-        engine.setProperty("rate", int(job["rate"]))
-        for line in job["lines"]:
-            engine.save_to_file(line["text"], line["path"])
-            engine.runAndWait()
-    paths = [line["path"] for line in job["lines"]]
-    missing = [path for path in paths if not os.path.isfile(path)]
-    if missing:
-        print(f"pyttsx3 wrote no file for {len(missing)} line(s)", file=sys.stderr)
+    try:
+        return speak_lines(job)
+    except Exception as error:  # noqa: BLE001 - reported to the parent as text
+        print(f"speech failed: {type(error).__name__}: {error}", file=sys.stderr)
         return 1
-    return 0
 
 
 if __name__ == "__main__":
