@@ -298,3 +298,65 @@ def test_goodbye_by_media_stream_ends_with_after_stream_twiml(stack, gateway, vo
         params,
     )
     assert ElementTree.fromstring(after.text).find("Hangup") is not None
+
+
+@pytest.mark.parametrize(
+    ("voice_id", "rate"),
+    [("gmw/en", 130), ("gmw/en-gb-x-rp", 170), ("gmw/en-us", 150)],
+    ids=["british-130", "received-pronunciation-170", "american-150"],
+)
+def test_callers_in_several_voices_and_speeds_are_answered(
+    stack, gateway, tmp_path, voice_id, rate
+):
+    """Test that a question asked in different voices and at different speeds
+    through the phone is recognised and answered in speech."""
+    caller_voice = Synthesiser(
+        tmp_path, VoiceSettings(voice=voice_id, words_per_minute=rate)
+    )
+    phone = registered(stack)
+    call = TwilioStream(gateway, phone)
+    call.ring()
+
+    async def ask() -> bytes:
+        await call.connect()
+        await call.listen(timeout=120)
+        await call.speak(
+            SILENCE[:4000] + phone_audio(caller_voice, "where's my order") + SILENCE
+        )
+        answer = await call.listen()
+        await call.hang_up()
+        return answer
+
+    answer = asyncio.run(ask())
+    assert len(answer) > 8000
+    db = stack.db()
+    resident = find_by_phone(db, phone)
+    replies = [
+        row[0]
+        for row in db.execute(
+            "SELECT body FROM messages WHERE resident_id = ? AND direction = 'out' "
+            "AND channel = 'phone' ORDER BY id",
+            [resident.id],
+        )
+    ]
+    db.close()
+    assert "order" in replies[-1].lower(), replies
+
+
+def test_silence_on_a_media_stream_is_met_with_a_gentle_reprompt(stack, gateway):
+    """Test that about six seconds of quiet after our greeting brings a reprompt."""
+    call = TwilioStream(gateway, registered(stack))
+    call.ring()
+
+    async def stay_quiet() -> bytes:
+        await call.connect()
+        await call.listen(timeout=120)
+        started = asyncio.get_running_loop().time()
+        await call.speak(SILENCE * 3)  # the line is open but nobody speaks
+        reprompt = await call.listen(timeout=20)
+        waited = asyncio.get_running_loop().time() - started
+        await call.hang_up()
+        assert 5 <= waited <= 15
+        return reprompt
+
+    assert len(asyncio.run(stay_quiet())) > 8000
