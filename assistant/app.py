@@ -15,6 +15,7 @@ from starlette.routing import Route, WebSocketRoute
 from assistant.catalogue import seed_demo_catalogue
 from assistant.channels.media_stream import media_stream
 from assistant.channels.sms import sms_webhook
+from assistant.channels.tablet import tablet_routes
 from assistant.channels.twilio_rest import TwilioRestClient
 from assistant.channels.voice import (
     after_stream_webhook,
@@ -160,5 +161,6 @@ def create_app(
         Route("/twilio/voice/after-stream", after_stream_webhook, methods=["POST"]),
         WebSocketRoute("/twilio/media", media_stream),
         *console_routes(),
+        *tablet_routes(),
     ]
     return Starlette(routes=routes, lifespan=lifespan)

@@ -371,6 +371,39 @@ def command_retention(args, settings: Settings) -> int:
     return 0
 
 
+def command_tablet(args, settings: Settings) -> int:
+    """Pair a resident's tablet (print a one-time code), unpair, or list them."""
+    from assistant.devices import new_pairing_code, paired_devices, unpair_resident
+    from assistant.residents import masked
+
+    db = open_database(settings.database_path)
+    try:
+        if args.tablet_command == "list":
+            for device, resident in paired_devices(db):
+                print(
+                    f"{device.id}\t{masked(resident['phone'])}\t"
+                    f"{device.label or '-'}\tpaired {device.paired_at:%Y-%m-%d}"
+                )
+            return 0
+        phone = normalise_phone(args.phone)
+        resident = find_by_phone(db, phone) if phone else None
+        if resident is None:
+            print(f"No resident has the number {args.phone}.", file=sys.stderr)
+            return 1
+        if args.tablet_command == "unpair":
+            count = unpair_resident(db, resident.id)
+            print(f"Unpaired {count} tablet(s); any unused code is cancelled.")
+            return 0
+        code = new_pairing_code(db, resident.id, label=args.label)
+        print(
+            f"Pairing code {code.spaced}: type it into the tablet at "
+            f"{settings.public_url}/ within 15 minutes. It works once."
+        )
+        return 0
+    finally:
+        db.close()
+
+
 def read_password() -> str:
     """A new password: asked for twice at a terminal, else one line of stdin."""
     import getpass
@@ -461,6 +494,25 @@ def build_parser() -> argparse.ArgumentParser:
     eraser.add_argument("phone")
     eraser.add_argument("--yes", action="store_true", help="really erase")
     eraser.set_defaults(handler=command_resident)
+
+    tablet = commands.add_parser(
+        "tablet", help="pair a resident's tablet with a one-time code, or unpair"
+    )
+    tablet_commands = tablet.add_subparsers(dest="tablet_command", required=True)
+    pairer = tablet_commands.add_parser(
+        "pair", help="print a one-time code that pairs a tablet to the resident"
+    )
+    pairer.add_argument("phone", help="the resident's phone number")
+    pairer.add_argument("--label", help="a name for the tablet, e.g. 'kitchen'")
+    pairer.set_defaults(handler=command_tablet)
+    unpairer = tablet_commands.add_parser(
+        "unpair", help="unpair every tablet of the resident (a lost tablet)"
+    )
+    unpairer.add_argument("phone", help="the resident's phone number")
+    unpairer.set_defaults(handler=command_tablet)
+    tablet_commands.add_parser("list", help="list the paired tablets").set_defaults(
+        handler=command_tablet
+    )
 
     retention = commands.add_parser(
         "retention", help="delete transcripts older than HH_RETENTION_DAYS now"

@@ -242,6 +242,43 @@ MIGRATIONS: list[tuple[int, str]] = [
         CREATE INDEX call_reminders_due ON call_reminders(status, due_at);
         """,
     ),
+    (
+        5,
+        """
+        CREATE TABLE tablet_pairing_codes (
+            id INTEGER PRIMARY KEY,
+            code_hash TEXT NOT NULL,
+            resident_id TEXT NOT NULL REFERENCES residents(id),
+            created_by INTEGER REFERENCES volunteers(id),
+            label TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            used_at TEXT
+        );
+        CREATE INDEX tablet_pairing_codes_by_hash
+            ON tablet_pairing_codes(code_hash, expires_at);
+        CREATE TABLE tablet_devices (
+            id INTEGER PRIMARY KEY,
+            resident_id TEXT NOT NULL REFERENCES residents(id),
+            token_hash TEXT NOT NULL UNIQUE,
+            label TEXT NOT NULL DEFAULT '',
+            paired_at TEXT NOT NULL,
+            last_seen_at TEXT,
+            unpaired_at TEXT
+        );
+        CREATE INDEX tablet_devices_by_resident
+            ON tablet_devices(resident_id, unpaired_at);
+        CREATE TABLE tablet_pairing_failures (
+            id INTEGER PRIMARY KEY,
+            key TEXT NOT NULL,
+            at TEXT NOT NULL
+        );
+        CREATE INDEX tablet_pairing_failures_by_key
+            ON tablet_pairing_failures(key, at);
+        CREATE INDEX tablet_pairing_failures_by_time
+            ON tablet_pairing_failures(at);
+        """,
+    ),
 ]
 
 

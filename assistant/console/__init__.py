@@ -12,6 +12,7 @@ from assistant.console import (
     outbox,
     queue,
     shopping,
+    tablets,
     team,
 )
 
@@ -48,6 +49,9 @@ def console_routes() -> list[BaseRoute]:
         Route("/team", team.add_volunteer_submit, methods=post),
         Route("/team/{volunteer_id:int}/duty", team.duty_submit, methods=post),
         Route("/team/{volunteer_id:int}/remove", team.remove_submit, methods=post),
+        Route("/tablets", tablets.tablets_page),
+        Route("/tablets", tablets.pair_submit, methods=post),
+        Route("/tablets/{device_id:int}/unpair", tablets.unpair_submit, methods=post),
         Mount("/static", StaticFiles(directory=STATIC), name="console-static"),
     ]
     return [Mount("/console", routes=pages)]
