@@ -93,12 +93,25 @@ class Settings:
         return f"http://127.0.0.1:{self.actions_port}"
 
     def rasa_token(self) -> str:
-        """The Rasa API token, made once and kept in the data folder."""
+        """The Rasa API token, made once and kept in the data folder.
+
+        Several processes may ask at the same moment: the token is written to
+        a private file beside it and moved into place, so nobody reads it
+        half-written, and the first one made is the one everybody uses.
+        """
         path = self.data_dir / "rasa_api_token"
         if not path.exists():
             self.data_dir.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(32), encoding="utf-8")
-            path.chmod(0o600)
+            draft = path.with_name(f".rasa_api_token.{os.getpid()}")
+            descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+                file.write(secrets.token_urlsafe(32))
+            try:
+                os.link(draft, path)  # fails if another process got there first
+            except FileExistsError:
+                pass
+            finally:
+                draft.unlink(missing_ok=True)
         return path.read_text(encoding="utf-8").strip()
 
 

@@ -261,7 +261,10 @@ class ConversationRouter:
             The stored message's id.
         """
         channel = messages.last_channel(self.db, resident.id) or "sms"
-        if channel == "sms" and resident.phone:
+        # A phone caller is no longer on the line once handed over, so a typed
+        # reply goes by text message; a landline cannot take one, which the
+        # outbox then shows, and the volunteer rings back instead.
+        if channel in ("sms", "phone") and resident.phone:
             message_id = queue_sms(
                 self.db,
                 resident.phone,
@@ -271,8 +274,7 @@ class ConversationRouter:
             )
             await send_due(self.db, self.notifier.twilio if self.notifier else None)
         else:
-            # TODO: the phone and tablet channels will deliver these live - they
-            # are not built yet - a resident on them sees the reply next time.
+            # The tablet and the terminal chat fetch these and show them live.
             message_id = messages.record_outbound(
                 self.db,
                 resident.id,

@@ -33,6 +33,16 @@ TABLES_BY_RESIDENT = {
         "WHERE h.resident_id = ?"
     ),
     "calls": "SELECT * FROM calls WHERE resident_id = ?",
+    "call_series": "SELECT * FROM call_series WHERE resident_id = ?",
+    "call_bookings": "SELECT * FROM call_bookings WHERE resident_id = ?",
+    "call_reminders": (
+        "SELECT r.* FROM call_reminders r JOIN call_bookings b ON b.id = "
+        "r.booking_id WHERE b.resident_id = ?"
+    ),
+    "tablet_devices": (
+        "SELECT id, label, paired_at, last_seen_at, unpaired_at FROM tablet_devices "
+        "WHERE resident_id = ?"
+    ),
 }
 
 
@@ -75,9 +85,10 @@ def export_resident(
 def erase_resident(
     db: sqlite_utils.Database, tracker_path: Path, resident_id: str
 ) -> None:
-    """Erase a resident's personal data: messages, notes, calls, basket and the
-    assistant's copy of the conversation. Orders stay, for the shop's accounts,
-    but no longer say whose they were beyond an anonymous id."""
+    """Erase a resident's personal data: messages, notes, calls and booked
+    calls, basket, paired tablets and the assistant's copy of the
+    conversation. Orders stay, for the shop's accounts, but no longer say
+    whose they were beyond an anonymous id."""
     with transaction(db):
         handoffs = [
             row[0]
@@ -87,7 +98,21 @@ def erase_resident(
         ]
         for handoff_id in handoffs:
             db.execute("DELETE FROM handoff_notes WHERE handoff_id = ?", [handoff_id])
-        for table in ("messages", "handoffs", "calls", "basket_lines"):
+        db.execute(
+            "DELETE FROM call_reminders WHERE booking_id IN (SELECT id FROM "
+            "call_bookings WHERE resident_id = ?)",
+            [resident_id],
+        )
+        for table in (
+            "messages",
+            "handoffs",
+            "calls",
+            "basket_lines",
+            "call_bookings",
+            "call_series",
+            "tablet_devices",
+            "tablet_pairing_codes",
+        ):
             db.execute(f"DELETE FROM {table} WHERE resident_id = ?", [resident_id])
         db.execute(
             "UPDATE residents SET phone = NULL, name = NULL, address = NULL, "
