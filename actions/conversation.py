@@ -7,6 +7,7 @@ import re
 from rasa_sdk import Action
 
 from actions.basket import answer_pending_choice, finish, new_request
+from actions.calls import answer_call_question
 from actions.common import (
     last_bot_text,
     latest_text,
@@ -86,6 +87,10 @@ class ActionAnswerYes(Action):
         return "action_answer_yes"
 
     def run(self, dispatcher, tracker, domain):
+        real_yes = AFFIRMATIVE.search(latest_text(tracker).lower()) is not None
+        answered = answer_call_question(dispatcher, tracker, "yes", real_yes)
+        if answered is not None:
+            return answered
         answered = answer_pending_choice(dispatcher, tracker)
         if answered is not None:
             return answered
@@ -151,6 +156,9 @@ class ActionAnswerNo(Action):
         return "action_answer_no"
 
     def run(self, dispatcher, tracker, domain):
+        answered = answer_call_question(dispatcher, tracker, "no")
+        if answered is not None:
+            return answered
         answered = answer_pending_choice(dispatcher, tracker)
         if answered is not None:
             return answered

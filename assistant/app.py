@@ -14,6 +14,11 @@ from starlette.routing import Route, WebSocketRoute
 
 from assistant.catalogue import seed_demo_catalogue
 from assistant.channels.media_stream import media_stream
+from assistant.channels.scheduled_calls import (
+    REMINDERS_EVERY_SECONDS,
+    booked_call_webhook,
+    tend_booked_calls,
+)
 from assistant.channels.sms import sms_webhook
 from assistant.channels.tablet import tablet_routes
 from assistant.channels.twilio_rest import TwilioRestClient
@@ -94,6 +99,20 @@ async def keep_to_retention(app: Starlette) -> None:
         await asyncio.sleep(RETENTION_EVERY_SECONDS)
 
 
+async def keep_calls_on_time(app: Starlette) -> None:
+    """Send call reminders as they fall due, and keep regular calls booked
+    ahead (once a day), for as long as the gateway runs."""
+    extended_on = None
+    while True:
+        try:
+            extended_on = await tend_booked_calls(app.state, extended_on)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - reminders must outlive any one failure
+            logger.exception("call reminders failed; trying again soon")
+        await asyncio.sleep(REMINDERS_EVERY_SECONDS)
+
+
 def create_app(
     settings: Settings | None = None,
     twilio_transport: httpx.AsyncBaseTransport | None = None,
@@ -141,6 +160,7 @@ def create_app(
         background = [
             asyncio.create_task(keep_sending(app)),
             asyncio.create_task(keep_to_retention(app)),
+            asyncio.create_task(keep_calls_on_time(app)),
         ]
         logger.info("gateway ready")
         yield
@@ -158,6 +178,7 @@ def create_app(
         Route("/twilio/voice/gather", gather_webhook, methods=["POST"]),
         Route("/twilio/voice/dial-done", dial_done_webhook, methods=["POST"]),
         Route("/twilio/voice/status", status_webhook, methods=["POST"]),
+        Route("/twilio/calls/dial-done", booked_call_webhook, methods=["POST"]),
         Route("/twilio/voice/after-stream", after_stream_webhook, methods=["POST"]),
         WebSocketRoute("/twilio/media", media_stream),
         *console_routes(),

@@ -25,9 +25,10 @@ Decisions the issue left open:
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -118,6 +119,47 @@ class ReminderPlan:
 
     resident: tuple[timedelta, ...] = (timedelta(days=1), timedelta(hours=1))
     volunteer: tuple[timedelta, ...] = (timedelta(hours=1),)
+
+
+OFFSET_PART = re.compile(r"^(\d+)\s*(d|days?|h|hours?|m|mins?|minutes?)$")
+
+
+def parse_reminder_offsets(text: str) -> tuple[timedelta, ...]:
+    """Reminder offsets from a setting: "1d,1h", "2 hours, 30m"; "" for none.
+
+    Raises:
+        ValueError: a part that is not a number and a unit.
+    """
+    offsets = []
+    for part in filter(None, (p.strip().lower() for p in text.split(","))):
+        match = OFFSET_PART.match(part)
+        if not match or not int(match[1]):
+            raise ValueError(f"{part!r} is not a time before the call, like '1h'")
+        unit = {"d": "days", "h": "hours", "m": "minutes"}[match[2][0]]
+        offsets.append(timedelta(**{unit: int(match[1])}))
+    return tuple(sorted(set(offsets), reverse=True))
+
+
+def reminder_plan(settings: object) -> ReminderPlan:
+    """The reminder plan a deployment chose, or the default one.
+
+    Reads `call_reminders` (the resident's) and `volunteer_reminders`, like
+    "1d,1h", from the settings where they are given; either that is missing
+    or cannot be read keeps its default.
+    """
+    chosen = {}
+    for field, setting in (
+        ("resident", "call_reminders"),
+        ("volunteer", "volunteer_reminders"),
+    ):
+        text = getattr(settings, setting, None)
+        if text is None:
+            continue
+        try:
+            chosen[field] = parse_reminder_offsets(str(text))
+        except ValueError:
+            logger.warning("the %s setting is not understood", setting)
+    return replace(ReminderPlan(), **chosen)
 
 
 @dataclass(frozen=True)

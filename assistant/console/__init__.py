@@ -7,6 +7,8 @@ from starlette.staticfiles import StaticFiles
 
 from assistant.console import (
     auth,
+    availability,
+    calls,
     conversation,
     live,
     outbox,
@@ -52,6 +54,37 @@ def console_routes() -> list[BaseRoute]:
         Route("/tablets", tablets.tablets_page),
         Route("/tablets", tablets.pair_submit, methods=post),
         Route("/tablets/{device_id:int}/unpair", tablets.unpair_submit, methods=post),
+        Route("/calls", calls.calls_page),
+        Route("/calls/list", calls.calls_fragment),
+        Route("/calls/{booking_id:int}/start", calls.start_submit, methods=post),
+        Route("/calls/{booking_id:int}/outcome", calls.outcome_submit, methods=post),
+        Route("/availability", availability.own_page),
+        Route("/availability/{volunteer_id:int}", availability.availability_page),
+        Route(
+            "/availability/{volunteer_id:int}/hours",
+            availability.add_hours_submit,
+            methods=post,
+        ),
+        Route(
+            "/availability/{volunteer_id:int}/hours/{hours_id:int}/remove",
+            availability.remove_hours_submit,
+            methods=post,
+        ),
+        Route(
+            "/availability/{volunteer_id:int}/away",
+            availability.add_days_off_submit,
+            methods=post,
+        ),
+        Route(
+            "/availability/{volunteer_id:int}/change",
+            availability.add_change_submit,
+            methods=post,
+        ),
+        Route(
+            "/availability/{volunteer_id:int}/changes/{change_id:int}/remove",
+            availability.remove_change_submit,
+            methods=post,
+        ),
         Mount("/static", StaticFiles(directory=STATIC), name="console-static"),
     ]
     return [Mount("/console", routes=pages)]
