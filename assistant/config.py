@@ -53,6 +53,8 @@ class Settings:
     retention_days: int
     speech_words_per_minute: int
     vosk_model_path: str | None
+    call_reminders: str
+    volunteer_reminders: str
 
     @property
     def voice_dir(self) -> Path:
@@ -151,4 +153,6 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         retention_days=int(get("HH_RETENTION_DAYS", "365")),
         speech_words_per_minute=int(get("HH_SPEECH_RATE", "150")),
         vosk_model_path=values.get("VOSK_MODEL_PATH") or None,
+        call_reminders=values.get("HH_CALL_REMINDERS", "1d,1h"),
+        volunteer_reminders=values.get("HH_VOLUNTEER_REMINDERS", "1h"),
     )
