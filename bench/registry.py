@@ -33,6 +33,31 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         module="bench.nlu_pipelines",
     ),
     Benchmark(
+        name="text-turns",
+        title="Text turns under load: the assistant against plain Rasa",
+        module="bench.text_turns",
+    ),
+    Benchmark(
+        name="long-conversations",
+        title="Long conversations: a turn after 10, 100 and 300 turns",
+        module="bench.long_conversations",
+    ),
+    Benchmark(
+        name="startup",
+        title="Start-up time and memory",
+        module="bench.startup",
+    ),
+    Benchmark(
+        name="turn-profile",
+        title="Where a turn's time goes",
+        module="bench.turn_profile",
+    ),
+    Benchmark(
+        name="rasa-fixes",
+        title="Two Rasa server fixes, tried",
+        module="bench.fix_trial",
+    ),
+    Benchmark(
         name="voice",
         title="Speech engines: generic against domain pocketsphinx, Vosk, TTS",
         module="bench.voice_engines",
