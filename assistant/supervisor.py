@@ -77,7 +77,7 @@ def child_processes(settings: Settings, with_gateway: bool = True) -> list[Child
             [
                 python,
                 "-m",
-                "rasa",
+                "assistant.rasa_server",
                 "run",
                 "--enable-api",
                 "--interface",

@@ -113,10 +113,10 @@ class Stack:
 
     def child_pid(self, marker: str) -> int:
         """The pid of the stack's child process whose command line holds `marker`,
-        such as "rasa_sdk" or "rasa run"; the port tells this stack's apart."""
+        such as "rasa_sdk" or "rasa_server run"; the port tells this stack's apart."""
         ports = {
             "rasa_sdk": self.env["HH_ACTIONS_PORT"],
-            "rasa run": self.env["HH_RASA_PORT"],
+            "rasa_server run": self.env["HH_RASA_PORT"],
             "uvicorn": self.env["HH_PORT"],
         }
         for cmdline in Path("/proc").glob("[0-9]*/cmdline"):

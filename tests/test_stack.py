@@ -69,7 +69,7 @@ def test_slow_assistant_gets_a_kind_reply_and_a_person(stack):
     Twilio's limit, the message is kept and the conversation is queued."""
     phone = "+447700900301"
     stack.sms(phone, "hello"), stack.sms(phone, "Vera"), stack.sms(phone, "5 Oak Rd")
-    rasa = stack.child_pid("rasa run")
+    rasa = stack.child_pid("rasa_server run")
     os.kill(rasa, signal.SIGSTOP)
     try:
         started = time.monotonic()
@@ -164,7 +164,7 @@ def test_killed_rasa_server_is_answered_kindly_and_recovers_by_itself(stack):
     that the supervisor brings Rasa back without anyone doing anything."""
     phone = "+447700900305"
     stack.sms(phone, "hello"), stack.sms(phone, "Xena"), stack.sms(phone, "7 Elm Rd")
-    os.kill(stack.child_pid("rasa run"), signal.SIGKILL)
+    os.kill(stack.child_pid("rasa_server run"), signal.SIGKILL)
 
     response = stack.sms(phone, "a box of cornflakes please")
 
