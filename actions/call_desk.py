@@ -32,25 +32,21 @@ from actions.call_words import (
 from actions.common import shop
 from assistant.availability import from_stored, stored
 from assistant.bookings import (
-    NOTICE_TO_PROPOSE,
     Booking,
     BookingError,
     book_call,
-    book_series,
     cancel_call,
-    cancel_series,
     get_booking,
-    get_series,
     move_call,
-    propose_times,
-    reminder_plan,
     upcoming_calls,
 )
+from assistant.call_proposals import NOTICE_TO_PROPOSE, propose_times
+from assistant.call_reminders import reminder_plan
+from assistant.call_series import book_series, cancel_series, get_series
 from assistant.outbound import queue_sms
 from assistant.residents import get_resident
 from assistant.volunteers import get_volunteer
 from assistant.when import (
-    WEEKDAY_NAMES,
     WhenRequest,
     anytime,
     describe,
@@ -59,6 +55,7 @@ from assistant.when import (
     describe_request,
     understand_when,
 )
+from assistant.when_words import WEEKDAY_NAMES
 
 logger = logging.getLogger(__name__)
 

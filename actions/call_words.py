@@ -13,14 +13,8 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from assistant.bookings import Booking
-from assistant.when import (
-    MONTH_NAMES,
-    WEEKDAY_NAMES,
-    describe,
-    describe_clock,
-    describe_day,
-    understand_when,
-)
+from assistant.when import describe, describe_clock, describe_day, understand_when
+from assistant.when_words import MONTH_NAMES, WEEKDAY_NAMES
 
 ANY_OF_THEM = re.compile(
     r"\b(?:(?:i )?don'?t mind|do not mind|any of (?:them|those)|either|"

@@ -23,13 +23,13 @@ from assistant.errors import HelpingHandsError
 from assistant.store import transaction, utc_now
 from assistant.when import (
     LONDON,
-    WEEKDAY_NAMES,
     Window,
     describe_clock,
     local_datetime,
     merge_windows,
     subtract_windows,
 )
+from assistant.when_words import WEEKDAY_NAMES
 
 SLOT_MINUTES = 30
 # Slots start on the half hour, local time: "half past ten" is easy to say.

@@ -14,24 +14,25 @@ from assistant.bookings import (
     BookingError,
     ReminderPlan,
     book_call,
-    book_series,
     cancel_call,
-    cancel_series,
-    describe_proposals,
-    extend_series,
     get_booking,
-    missed_call_text,
     move_call,
-    move_series,
-    offer_new_time,
-    pending_reminders,
-    propose_times,
-    record_outcome,
-    reminder_text,
-    series_calls,
-    take_due_reminders,
     upcoming_calls,
     volunteer_calls,
+)
+from assistant.call_outcomes import missed_call_text, offer_new_time, record_outcome
+from assistant.call_proposals import describe_proposals, propose_times
+from assistant.call_reminders import (
+    pending_reminders,
+    reminder_text,
+    take_due_reminders,
+)
+from assistant.call_series import (
+    book_series,
+    cancel_series,
+    extend_series,
+    move_series,
+    series_calls,
 )
 from assistant.outbound import queue_sms
 from assistant.residents import add_resident

@@ -15,7 +15,8 @@ from starlette.testclient import TestClient
 
 from assistant.app import create_app
 from assistant.availability import add_extra_time, add_weekly_hours
-from assistant.bookings import book_call, book_series
+from assistant.bookings import book_call
+from assistant.call_series import book_series
 from assistant.residents import add_resident, update_resident
 from assistant.store import open_database
 from assistant.volunteers import add_volunteer

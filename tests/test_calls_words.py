@@ -15,12 +15,8 @@ from actions.call_words import (
     say_times,
     split_move,
 )
-from assistant.bookings import (
-    Booking,
-    ReminderPlan,
-    parse_reminder_offsets,
-    reminder_plan,
-)
+from assistant.bookings import Booking, ReminderPlan
+from assistant.call_reminders import parse_reminder_offsets, reminder_plan
 from assistant.when import LONDON, local_datetime
 
 # Friday 4 December 2026, 9am in London.

@@ -34,21 +34,21 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from assistant import messages
 from assistant.availability import stored
-from assistant.bookings import (
+from assistant.bookings import Booking, BookingError, get_booking
+from assistant.call_outcomes import (
     MISSED,
-    Booking,
-    BookingError,
-    Reminder,
-    describe_proposals,
-    extend_series,
-    get_booking,
     missed_call_text,
     offer_new_time,
     record_outcome,
+)
+from assistant.call_proposals import describe_proposals
+from assistant.call_reminders import (
+    Reminder,
     reminder_plan,
     reminder_text,
     take_due_reminders,
 )
+from assistant.call_series import extend_series
 from assistant.channels.twilio_common import RejectedRequest, twiml, verified_form
 from assistant.channels.twilio_rest import TwilioError
 from assistant.conversation import RingBackError

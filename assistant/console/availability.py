@@ -33,12 +33,8 @@ from assistant.console.rendering import PREFIX, go_to, page
 from assistant.console.summaries import resident_name
 from assistant.residents import get_resident
 from assistant.volunteers import Session, Volunteer, all_volunteers, get_volunteer
-from assistant.when import (
-    MONTH_NAMES,
-    WEEKDAY_NAMES,
-    describe_clock,
-    local_datetime,
-)
+from assistant.when import describe_clock, local_datetime
+from assistant.when_words import MONTH_NAMES, WEEKDAY_NAMES
 
 logger = logging.getLogger(__name__)
 

@@ -16,16 +16,9 @@ from zoneinfo import ZoneInfo
 from starlette.requests import Request
 from starlette.responses import Response
 
-from assistant.bookings import (
-    MISSED,
-    OUTCOMES,
-    Booking,
-    BookingError,
-    get_booking,
-    get_series,
-    record_outcome,
-    volunteer_calls,
-)
+from assistant.bookings import Booking, BookingError, get_booking, volunteer_calls
+from assistant.call_outcomes import MISSED, OUTCOMES, record_outcome
+from assistant.call_series import get_series
 from assistant.channels.scheduled_calls import (
     offer_after_missed_call,
     start_booked_call,
@@ -36,7 +29,8 @@ from assistant.console.summaries import resident_name
 from assistant.conversation import RingBackError
 from assistant.residents import get_resident
 from assistant.volunteers import Session, all_volunteers, get_volunteer
-from assistant.when import WEEKDAY_NAMES, local_datetime
+from assistant.when import local_datetime
+from assistant.when_words import WEEKDAY_NAMES
 
 logger = logging.getLogger(__name__)
 
