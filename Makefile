@@ -4,7 +4,7 @@ PYTHON := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 export RASA_TELEMETRY_ENABLED := false
 
-.PHONY: setup run chat test lint validate bench clean
+.PHONY: setup run chat test chaos lint validate bench clean
 
 $(INSTALLED): pyproject.toml scripts/bootstrap.sh
 	scripts/bootstrap.sh
@@ -26,6 +26,12 @@ test: setup validate lint
 	$(PYTHON) -m assistant seed
 	$(PYTHON) -m assistant train
 	$(PYTHON) -m pytest
+
+# The fault and attack tests alone (they are part of `make test` too).
+chaos: setup
+	$(PYTHON) -m assistant seed
+	$(PYTHON) -m assistant train
+	$(PYTHON) -m pytest -m chaos
 
 lint: setup
 	$(VENV)/bin/ruff check assistant actions voice tests bench

@@ -8,8 +8,12 @@ import sys
 import textwrap
 import time
 
+import pytest
+
 from assistant.config import PROJECT_ROOT
 from assistant.store import open_database
+
+pytestmark = pytest.mark.chaos
 
 WORKER = textwrap.dedent(
     """

@@ -14,6 +14,8 @@ from assistant.config import load_settings
 from assistant.parsing import numbers_said, parse_request
 from tests.conftest import TWILIO_TEST_TOKEN, free_port, twilio_signature
 
+pytestmark = pytest.mark.chaos
+
 GROCERY_WORDS = [
     "milk", "two", "pints", "of", "semi", "skimmed", "and", "a", "loaf", "half",
     "dozen", "eggs", "x", "6", "tins", "beans", "please", "love", "no", "not",

@@ -105,6 +105,7 @@ def test_unknown_caller_is_offered_sign_up_or_a_volunteer(stack, gather_gateway)
     assert "address" in spoken(caller.say("my name is Walter Price"))
 
 
+@pytest.mark.chaos
 def test_forged_or_missing_signature_is_refused(stack, gather_gateway):
     """Test that voice webhooks are signature-checked like SMS."""
     params = {"CallSid": "CAforged", "From": "+447700900123", "To": TWILIO_TEST_NUMBER}

@@ -238,6 +238,7 @@ def test_media_stream_with_a_bad_signature_is_refused(stack, gateway):
     asyncio.run(connect_forged())
 
 
+@pytest.mark.chaos
 def test_media_stream_ignores_garbage_frames_and_carries_on(stack, gateway, voice):
     """Test that non-JSON, oversized and garbled frames are ignored, not fatal."""
     call = TwilioStream(gateway, registered(stack))

@@ -128,6 +128,7 @@ def test_sms_unknown_product_offers_closest(stack):
     assert "couldn't find" in answer and "caviar" in answer
 
 
+@pytest.mark.chaos
 def test_sms_forged_signature_changes_nothing(stack):
     """Test that a forged webhook gets 403 and stores nothing."""
     db = stack.db()
@@ -142,6 +143,7 @@ def test_sms_forged_signature_changes_nothing(stack):
     db.close()
 
 
+@pytest.mark.chaos
 def test_sms_replayed_message_sid_is_processed_once(stack):
     """Test that a retried webhook returns the same answer and adds nothing more."""
     said(stack.sms(DEMO_PHONE, "empty my basket"))

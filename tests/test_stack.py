@@ -34,6 +34,7 @@ def test_healthz_is_ok_when_everything_is_ready(stack):
     assert response.json() == {"status": "ok"}
 
 
+@pytest.mark.chaos
 def test_killed_action_server_is_reported_then_restarted(stack):
     """Test that a dead action server makes /healthz 503 naming it, and comes back."""
     before = stack.child_pid("rasa_sdk")
@@ -55,6 +56,7 @@ def test_killed_action_server_is_reported_then_restarted(stack):
     assert "action server stopped" in stack.log_tail(200_000)
 
 
+@pytest.mark.chaos
 def test_rasa_api_refuses_requests_without_its_token(stack):
     """Test that Rasa's HTTP API on 127.0.0.1 needs the token from the data folder."""
     url = f"http://127.0.0.1:{stack.env['HH_RASA_PORT']}/status"
@@ -64,6 +66,7 @@ def test_rasa_api_refuses_requests_without_its_token(stack):
     assert allowed.status_code == 200
 
 
+@pytest.mark.chaos
 def test_slow_assistant_gets_a_kind_reply_and_a_person(stack):
     """Test that when Rasa stops answering, the resident is told kindly within
     Twilio's limit, the message is kept and the conversation is queued."""
@@ -137,6 +140,7 @@ def test_sms_command_sends_a_signed_webhook(stack):
     assert "what is your name?" in result.stdout
 
 
+@pytest.mark.chaos
 def test_stalled_action_server_still_gets_the_resident_a_kind_reply(stack):
     """Test that when the action server stops answering, the resident is still
     answered kindly, and the assistant answers again once it is back."""
@@ -159,6 +163,7 @@ def test_stalled_action_server_still_gets_the_resident_a_kind_reply(stack):
     )
 
 
+@pytest.mark.chaos
 def test_killed_rasa_server_is_answered_kindly_and_recovers_by_itself(stack):
     """Test that with Rasa killed the resident gets the kind reply at once, and
     that the supervisor brings Rasa back without anyone doing anything."""
