@@ -713,6 +713,7 @@ def _outbox(path: Path) -> list[str]:
     return bodies
 
 
+@pytest.mark.chaos
 def test_reminders_survive_a_restart_none_lost_none_twice(tmp_path):
     """Test that a scheduler ticking every quarter of an hour, restarted (a
     fresh connection, nothing in memory) every few ticks and once re-running
@@ -743,6 +744,7 @@ def test_reminders_survive_a_restart_none_lost_none_twice(tmp_path):
     assert all(r.due_at <= r.booking.start for r in sent)
 
 
+@pytest.mark.chaos
 def test_reminders_are_not_marked_sent_if_delivery_fails(tmp_path):
     """Test that a crash while queueing leaves every reminder of the batch
     unsent, and after a restart each is queued exactly once."""

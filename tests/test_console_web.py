@@ -415,6 +415,7 @@ def test_console_queue_lists_urgent_first_then_the_longest_wait(client, db):
     assert "Text message" in text
 
 
+@pytest.mark.chaos
 def test_console_two_volunteers_racing_to_claim_only_one_wins(app, client, db):
     """Test that of two volunteers claiming at the same moment exactly one gets
     the conversation, and the other is told kindly who took it."""
@@ -453,6 +454,7 @@ def test_console_two_volunteers_racing_to_claim_only_one_wins(app, client, db):
     assert f"already taken by {winner_name}" in told
 
 
+@pytest.mark.chaos
 def test_console_escapes_html_in_names_and_messages(client, db):
     """Test that a resident's name, words and notes are shown as text, never
     run as HTML, on every page that shows them."""
@@ -723,6 +725,7 @@ def test_console_notes_are_kept_with_the_resident(client, db):
     assert "Vera Lynn" in text
 
 
+@pytest.mark.chaos
 def test_console_outbox_sends_an_uncertain_message_again(client, db, recorder):
     """Test that the outbox lists a message that may not have gone, and that
     "send again" sends it through Twilio and clears it from the outbox."""

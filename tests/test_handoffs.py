@@ -192,6 +192,7 @@ def test_queued_sms_is_sent_once_with_twilios_form(db):
     assert row == ("sent", "SM123")
 
 
+@pytest.mark.chaos
 def test_unreachable_twilio_is_retried_later_with_a_growing_wait(db):
     """Test that a connection failure leaves the message queued for a later try."""
 
@@ -210,6 +211,7 @@ def test_unreachable_twilio_is_retried_later_with_a_growing_wait(db):
     assert asyncio.run(send_due(db, twilio_client(unreachable), now)) == 0
 
 
+@pytest.mark.chaos
 def test_timeout_after_sending_is_never_sent_again_by_itself(db):
     """Test that a message Twilio may have sent waits for a person, not a retry."""
     calls = []
@@ -229,6 +231,7 @@ def test_timeout_after_sending_is_never_sent_again_by_itself(db):
     assert len(calls) == 1
 
 
+@pytest.mark.chaos
 def test_without_twilio_messages_wait_in_the_outbox(db):
     """Test that with no Twilio account nothing is lost: messages stay queued."""
     message_id = queue_sms(db, "+447700900999", "Hello")
