@@ -58,6 +58,11 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         module="bench.fix_trial",
     ),
     Benchmark(
+        name="phone-calls",
+        title="Phone calls: speech to intent, turn latency, calls at once, memory",
+        module="bench.phone_calls",
+    ),
+    Benchmark(
         name="voice",
         title="Speech engines: generic against domain pocketsphinx, Vosk, TTS",
         module="bench.voice_engines",
