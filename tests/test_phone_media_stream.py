@@ -225,6 +225,7 @@ def test_call_by_media_stream_orders_by_voice_and_answers_in_speech(
     assert call.cleared >= 1
 
 
+@pytest.mark.chaos
 def test_media_stream_with_a_bad_signature_is_refused(stack, gateway):
     """Test that the WebSocket upgrade is signature-checked."""
     call = TwilioStream(gateway, registered(stack))
