@@ -13,6 +13,7 @@ from assistant.console import (
     live,
     outbox,
     queue,
+    residents,
     shopping,
     tablets,
     team,
@@ -54,6 +55,17 @@ def console_routes() -> list[BaseRoute]:
         Route("/tablets", tablets.tablets_page),
         Route("/tablets", tablets.pair_submit, methods=post),
         Route("/tablets/{device_id:int}/unpair", tablets.unpair_submit, methods=post),
+        Route("/residents", residents.residents_page),
+        Route("/residents", residents.search_submit, methods=post),
+        Route("/residents/{resident_id:str}", residents.resident_page),
+        Route(
+            "/residents/{resident_id:str}/export",
+            residents.export_submit,
+            methods=post,
+        ),
+        Route(
+            "/residents/{resident_id:str}/erase", residents.erase_submit, methods=post
+        ),
         Route("/calls", calls.calls_page),
         Route("/calls/list", calls.calls_fragment),
         Route("/calls/{booking_id:int}/start", calls.start_submit, methods=post),
