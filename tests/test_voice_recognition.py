@@ -26,6 +26,7 @@ from voice.errors import AudioChunkTooLong
 from voice.recognition import Final, Partial, stream_audio, transcribe
 from voice.scoring import word_error_rate
 from voice.speech import Synthesiser, VoiceSettings
+from voice.sphinx import SETTLING_UTTERANCES
 from voice.vocabulary import project_sources
 
 pytest.importorskip("pocketsphinx", reason="pocketsphinx is not installed")
@@ -298,3 +299,17 @@ def test_recognition_of_a_person_reading_with_the_generic_model(
 
     bound = {"tablet": 0.45, "phone": 0.7}[channel]
     assert word_error_rate(pairs) <= bound, pairs
+
+
+def test_recognition_decodes_only_a_streams_first_utterance_twice(
+    domain_engine, conversation
+):
+    """Test that the second pass, which lets a new stream's cepstral mean
+    settle, is spent on a stream's first few utterances at most."""
+    with domain_engine.recogniser() as recogniser:
+        finals = transcribe(recogniser, conversation)
+        passes = recogniser._decoder.second_passes
+
+    assert len(finals) == len(SENTENCES)
+    assert len(SENTENCES) > SETTLING_UTTERANCES
+    assert passes <= SETTLING_UTTERANCES

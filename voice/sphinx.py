@@ -17,10 +17,12 @@ logger = logging.getLogger(__name__)
 
 # Fillers the decoder writes into a hypothesis; never words a resident said.
 FILLERS = frozenset({"<s>", "</s>", "<sil>", "[noise]", "[NOISE]"})
-# How far (Euclidean, in cepstral units) the running mean may move during an
-# utterance before the utterance is decoded again; a settled stream moves
-# less than 1, a new one 5 to 15.
+# How far (Euclidean, in cepstral units) the running mean may move during one
+# of a stream's first utterances before that utterance is decoded again; a
+# settled stream moves less than 1, a new one 5 to 15.
 SECOND_PASS_SHIFT = 3.0
+# The utterances a stream's mean takes to settle, which may be decoded twice.
+SETTLING_UTTERANCES = 3
 
 
 @dataclass(frozen=True)
@@ -86,9 +88,13 @@ class SphinxDecoder:
     Pocketsphinx normalises each stream by a running cepstral mean that starts
     from the acoustic model's default and learns the stream's own as it goes:
     until it has, on a stream's first utterance above all, most words are
-    wrong. So the audio of each utterance is kept, and when the mean moved a
-    long way while it was decoded, the utterance is decoded again with the
-    mean it taught the decoder.
+    wrong. So the audio of a stream's first few utterances is kept, and when
+    the mean moved a long way while one was decoded, it is decoded again with
+    the mean it taught the decoder. Later utterances are decoded once: over
+    120 phone recordings, a second pass on every one tripled the decoding
+    left at the end of an utterance (the wait the caller hears) and heard no
+    more words right (59.8% word errors, against 59.6% with none and 58.6%
+    with it only on each call's first three).
     """
 
     def __init__(self, decoder, default_mean: str, release) -> None:
@@ -98,6 +104,7 @@ class SphinxDecoder:
         self._started = False
         self._audio: list[bytes] = []
         self._mean_before: list[float] = []
+        self._utterances = 0
         self.second_passes = 0
         """Utterances decoded a second time (for benchmarks)."""
         # Every stream starts from the model's default, whatever came before.
@@ -108,9 +115,11 @@ class SphinxDecoder:
         self._audio = []
         self._decoder.start_utt()
         self._started = True
+        self._utterances += 1
 
     def feed(self, pcm: bytes) -> None:
-        self._audio.append(pcm)
+        if self._utterances <= SETTLING_UTTERANCES:
+            self._audio.append(pcm)
         self._decoder.process_raw(pcm, False, False)
 
     def partial(self) -> str:
@@ -121,7 +130,7 @@ class SphinxDecoder:
         self._decoder.end_utt()
         self._started = False
         shift = math.dist(self._mean_before, cepstral_mean(self._decoder))
-        if shift > SECOND_PASS_SHIFT:
+        if self._utterances <= SETTLING_UTTERANCES and shift > SECOND_PASS_SHIFT:
             self.second_passes += 1
             self._decoder.start_utt()
             self._decoder.process_raw(b"".join(self._audio), False, False)
