@@ -63,6 +63,11 @@ BENCHMARKS: tuple[Benchmark, ...] = (
         module="bench.phone_calls",
     ),
     Benchmark(
+        name="tablet",
+        title="The tablet: page weight, page load, a tap, a spoken turn, memory",
+        module="bench.tablet",
+    ),
+    Benchmark(
         name="voice",
         title="Speech engines: generic against domain pocketsphinx, Vosk, TTS",
         module="bench.voice_engines",
