@@ -8,6 +8,7 @@ import logging
 
 import httpx
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
@@ -19,18 +20,23 @@ from assistant.channels.scheduled_calls import (
     booked_call_webhook,
     tend_booked_calls,
 )
-from assistant.channels.sms import sms_webhook
+from assistant.channels.sms import replay_interrupted_sms, replay_sms, sms_webhook
 from assistant.channels.tablet import tablet_routes
 from assistant.channels.twilio_rest import TwilioRestClient
 from assistant.channels.voice import (
     after_stream_webhook,
     dial_done_webhook,
     gather_webhook,
+    replay_call,
+    replay_dial_done,
+    replay_gather,
+    replay_status,
     status_webhook,
     voice_webhook,
 )
 from assistant.config import Settings, load_settings
 from assistant.console import console_routes
+from assistant.console.busy import BusyStorePage
 from assistant.conversation import ConversationRouter
 from assistant.events import Broadcaster
 from assistant.notify import Notifier
@@ -38,6 +44,7 @@ from assistant.outbound import send_due
 from assistant.privacy import apply_retention
 from assistant.rasa_client import RasaClient
 from assistant.speech import SpeechService
+from assistant.spool import DRAIN_EVERY_SECONDS, WebhookSpool, replay_spool
 from assistant.store import open_database
 
 logger = logging.getLogger(__name__)
@@ -67,13 +74,25 @@ async def healthz(request: Request) -> JSONResponse:
 
 SEND_EVERY_SECONDS = 5
 RETENTION_EVERY_SECONDS = 6 * 3600
+# How each kind of spooled webhook is taken once the store is free again.
+REPLAYERS = {
+    "sms": replay_sms,
+    "sms-interrupted": replay_interrupted_sms,
+    "call": replay_call,
+    "gather": replay_gather,
+    "status": replay_status,
+    "dial-done": replay_dial_done,
+}
 
 
 async def keep_sending(app: Starlette) -> None:
     """Send queued messages as they fall due, for as long as the gateway runs."""
     while True:
         try:
-            await send_due(app.state.db, app.state.twilio)
+            # While the store is busy, waiting on its lock would hold up the
+            # webhooks that share this event loop: the sender waits instead.
+            if not app.state.spool.store_busy:
+                await send_due(app.state.db, app.state.twilio)
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: BLE001 - the sender must outlive any one failure
@@ -99,13 +118,26 @@ async def keep_to_retention(app: Starlette) -> None:
         await asyncio.sleep(RETENTION_EVERY_SECONDS)
 
 
+async def keep_replaying_spool(app: Starlette) -> None:
+    """Take the webhooks kept while the store was busy, once it is free."""
+    while True:
+        try:
+            await replay_spool(app.state, REPLAYERS)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - the spool must outlive any one failure
+            logger.exception("replaying the spool failed; trying again soon")
+        await asyncio.sleep(DRAIN_EVERY_SECONDS)
+
+
 async def keep_calls_on_time(app: Starlette) -> None:
     """Send call reminders as they fall due, and keep regular calls booked
     ahead (once a day), for as long as the gateway runs."""
     extended_on = None
     while True:
         try:
-            extended_on = await tend_booked_calls(app.state, extended_on)
+            if not app.state.spool.store_busy:
+                extended_on = await tend_booked_calls(app.state, extended_on)
         except asyncio.CancelledError:
             raise
         except Exception:  # noqa: BLE001 - reminders must outlive any one failure
@@ -157,7 +189,9 @@ def create_app(
         if state.settings.phone_speech == "local":
             state.speech.start()
         state.after_stream = {}
+        state.spool = WebhookSpool(state.settings.data_dir)
         background = [
+            asyncio.create_task(keep_replaying_spool(app)),
             asyncio.create_task(keep_sending(app)),
             asyncio.create_task(keep_to_retention(app)),
             asyncio.create_task(keep_calls_on_time(app)),
@@ -184,4 +218,6 @@ def create_app(
         *console_routes(),
         *tablet_routes(),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(
+        routes=routes, lifespan=lifespan, middleware=[Middleware(BusyStorePage)]
+    )

@@ -102,12 +102,13 @@ def message_status(db: sqlite_utils.Database, message_id: int) -> str:
 
 
 def replies_to(db: sqlite_utils.Database, message_id: int) -> list[str]:
-    """The replies already given to an inbound message, in order."""
+    """The replies already given to an inbound message in answer to its own
+    webhook, in order; not those sent on by text because it was taken later."""
     return [
         row[0]
         for row in db.execute(
             "SELECT body FROM messages WHERE reply_to = ? AND direction = 'out' "
-            "ORDER BY id",
+            "AND to_number IS NULL ORDER BY id",
             [message_id],
         ).fetchall()
     ]

@@ -60,6 +60,22 @@ def queue_sms(
     )
 
 
+def queue_replies(
+    db: sqlite_utils.Database, inbound_id: int, to_number: str | None
+) -> int:
+    """Send by text the replies stored for an inbound message, which could not
+    go back in the webhook's answer (it was taken later); return how many."""
+    if not to_number:
+        return 0
+    cursor = db.execute(
+        "UPDATE messages SET status = 'queued', to_number = ?, attempts = 0, "
+        "next_attempt_at = ? WHERE reply_to = ? AND direction = 'out' "
+        "AND channel = 'sms' AND status = 'sent' AND to_number IS NULL",
+        [to_number, utc_now(), inbound_id],
+    )
+    return cursor.rowcount
+
+
 def due_messages(db: sqlite_utils.Database, now: datetime) -> list[dict]:
     return list(
         db.query(

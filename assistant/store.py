@@ -14,6 +14,11 @@ import sqlite_utils
 logger = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 5000
+# How long a Twilio webhook waits for another writer before it keeps the
+# request on disk instead: the gateway serves every request on one event loop,
+# so a long wait here would hold up every other caller too.
+WEBHOOK_PATIENCE_MS = 1000
+BUSY_MESSAGES = ("database is locked", "database is busy", "database table is locked")
 
 # Each migration is applied once, in order, inside a transaction. Never edit a
 # migration that has shipped: add a new one.
@@ -359,3 +364,36 @@ def transaction(db: sqlite_utils.Database) -> Iterator[None]:
         connection.execute("ROLLBACK")
         raise
     connection.execute("COMMIT")
+
+
+def is_busy(error: BaseException) -> bool:
+    """Whether `error` means another connection held the store's write lock
+    for longer than we were willing to wait."""
+    return isinstance(error, sqlite3.OperationalError) and any(
+        words in str(error) for words in BUSY_MESSAGES
+    )
+
+
+@contextmanager
+def patience(db: sqlite_utils.Database, milliseconds: int) -> Iterator[None]:
+    """Wait at most `milliseconds` for another writer inside the block.
+
+    NOTE: the busy timeout belongs to the connection, which the whole gateway
+    shares, so the block must not await: another task would wait as briefly.
+    """
+    db.conn.execute(f"PRAGMA busy_timeout = {int(milliseconds)}")
+    try:
+        yield
+    finally:
+        db.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+
+
+def check_writable(db: sqlite_utils.Database, milliseconds: int) -> None:
+    """Take the write lock and let it go at once.
+
+    Raises:
+        sqlite3.OperationalError: another connection held it for longer than
+            `milliseconds` (see `is_busy`).
+    """
+    with patience(db, milliseconds), transaction(db):
+        pass

@@ -1,9 +1,9 @@
 """Simulated residents holding ordering conversations, by signed SMS or plain REST.
 
-Each simulated resident sends a message, waits for the answer and at once
-sends the next (no time to think), so a level of N residents keeps N turns in
-flight: the figures are what the machine can do, not what a quiet evening
-looks like.
+Each simulated resident sends a message, waits for the answer and sends the
+next: at once (no time to think), so that a level of N residents keeps N turns
+in flight and the figures are what the machine can do; or, when paced, after
+reading the answer and writing the next message, as people do.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import random
 import sqlite3
 import statistics
 import time
@@ -263,13 +264,17 @@ async def drive(
     *,
     retry_every: int = 0,
     users: list[SimulatedUser] | None = None,
+    think_seconds: tuple[float, float] | None = None,
 ) -> LoadResult:
     """Keep `concurrency` residents in conversation with `target` for `duration`.
 
     Each simulated resident holds one whole ordering conversation as a fresh
     registered resident, then the next as another, until the time is up; no
     new turn starts after that, and turns in flight are waited for. Pass
-    `users` (as many as `concurrency`) to carry on their conversations.
+    `users` (as many as `concurrency`) to carry on their conversations. With
+    `think_seconds` (shortest, longest), each resident waits a time drawn
+    evenly from that range before each message, the first one included, so
+    that the residents do not all write at the same moment.
     """
     users = users or [SimulatedUser(residents) for _ in range(concurrency)]
     result = LoadResult(target.label, len(users))
@@ -277,10 +282,15 @@ async def drive(
     started = time.perf_counter()
     deadline = started + duration
     last_finished = started
+    pace = random.Random(concurrency)
 
     async def converse(client: httpx.AsyncClient, user: SimulatedUser) -> None:
         nonlocal last_finished
         while time.perf_counter() < deadline:
+            if think_seconds:
+                await asyncio.sleep(pace.uniform(*think_seconds))
+                if time.perf_counter() >= deadline:
+                    break
             resident, text = user.next_turn(result)
             exchange = await target.turn(client, resident, text)
             last_finished = time.perf_counter()

@@ -1,15 +1,22 @@
-"""Text to speech with pyttsx3 (espeak-ng), cached on disk, for phone and tablet."""
+"""Text to speech with pyttsx3 (espeak-ng), cached on disk, for phone and tablet.
+
+The cache only saves time: when it cannot be written (the disk is full, the
+folder read-only or not ours) replies are spoken from memory instead.
+"""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import logging
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from functools import cached_property
 from importlib.metadata import PackageNotFoundError, version
@@ -30,7 +37,12 @@ logger = logging.getLogger(__name__)
 
 WORKER = Path(__file__).with_name("tts_worker.py")
 WORKER_VOICE_MISSING = 3
+WORKER_WRITE_FAILED = 4
 WORKER_TIMEOUT_SECONDS = 60
+LENGTH_BYTES = 8  # before each WAV the worker sends on standard output
+# After the cache fails, replies go straight to memory for this long before
+# the cache is tried again, so a full disk does not double every reply's work.
+CACHE_RETRY_SECONDS = 60.0
 BRITISH_VOICES = ("gmw/en", "gmw/en-gb-x-rp", "gmw/en-gb-scotland")
 
 
@@ -130,6 +142,7 @@ class Synthesiser:
         self.cache_dir = Path(cache_dir)
         self.settings = settings or VoiceSettings()
         self._engine_versions = f"pyttsx3 {pyttsx3_version()}; {espeak_version()}"
+        self._cache_failing_until: float | None = None
 
     def speak(self, text: str) -> Speech:
         """The reply `text` as speech, one line of text to one spoken line.
@@ -152,15 +165,17 @@ class Synthesiser:
         ]
 
         paths = [self.line_path(piece) for piece, _ in pieces]
+        audio = {path: cached_line(path) for path in paths}
         missing = {
             path: piece
             for path, (piece, _) in zip(paths, pieces, strict=True)
-            if not path.is_file()
+            if audio[path] is None
         }
         if missing:
-            self._synthesise(missing)
+            for path, wav in self._synthesise(missing).items():
+                audio[path] = read_wav(wav)
 
-        parts = [read_wav(path.read_bytes()) for path in paths]
+        parts = [audio[path] for path in paths]
         rate = parts[0][1]
         line_pause = b"\0" * (
             int(self.settings.line_pause_seconds * rate) * SAMPLE_WIDTH
@@ -190,48 +205,153 @@ class Synthesiser:
         digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
         return self.cache_dir / f"{digest}.wav"
 
-    def _synthesise(self, lines: dict[Path, str]) -> None:
-        self.cache_dir.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(dir=self.cache_dir) as folder:
-            temporary = {
-                path: Path(folder) / f"{number}.wav"
-                for number, path in enumerate(lines)
-            }
-            job = {
-                "voice": self.settings.voice,
-                "rate": self.settings.words_per_minute,
-                "lines": [
-                    {"text": text, "path": str(temporary[path])}
-                    for path, text in lines.items()
-                ],
-            }
-            self._run_worker(job)
-            for path, written in temporary.items():
-                os.replace(written, path)
+    def _synthesise(self, lines: dict[Path, str]) -> dict[Path, bytes]:
+        """Speak `lines`, caching them if the cache can be written; their WAVs."""
+        failing_until = self._cache_failing_until
+        if failing_until is None or time.monotonic() >= failing_until:
+            try:
+                made = self._synthesise_into_cache(lines)
+            except CacheUnwritable as error:
+                self._cache_failed(error)
+            else:
+                if failing_until is not None:
+                    logger.info("the audio cache can be written again")
+                    self._cache_failing_until = None
+                return made
+        made = self._synthesise_in_memory(lines)
+        logger.debug("synthesised %s line(s) without caching", len(lines))
+        return made
+
+    def _cache_failed(self, error: CacheUnwritable) -> None:
+        # Warned once; then quietly, each time the cache is tried again.
+        log = logger.debug if self._cache_failing_until is not None else logger.warning
+        log(
+            "the audio cache in %s cannot be written (%s); speaking without it",
+            self.cache_dir,
+            error.reason,
+        )
+        self._cache_failing_until = time.monotonic() + CACHE_RETRY_SECONDS
+
+    def _synthesise_into_cache(self, lines: dict[Path, str]) -> dict[Path, bytes]:
+        """Raises:
+        CacheUnwritable: the cache folder or a file in it could not be written.
+        """
+        made: dict[Path, bytes] = {}
+        try:
+            self.cache_dir.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryDirectory(dir=self.cache_dir) as folder:
+                temporary = {
+                    path: Path(folder) / f"{number}.wav"
+                    for number, path in enumerate(lines)
+                }
+                job = {
+                    "voice": self.settings.voice,
+                    "rate": self.settings.words_per_minute,
+                    "lines": [
+                        {"text": text, "path": str(temporary[path])}
+                        for path, text in lines.items()
+                    ],
+                }
+                self._run_worker(job)
+                for path, written in temporary.items():
+                    made[path] = written.read_bytes()
+                    os.replace(written, path)
+        except OSError as error:
+            raise CacheUnwritable(os_reason(error)) from error
         logger.debug("synthesised %s line(s)", len(lines))
+        return made
+
+    def _synthesise_in_memory(self, lines: dict[Path, str]) -> dict[Path, bytes]:
+        """Speak `lines` with the WAVs sent back over a pipe, touching no disk."""
+        job = {
+            "voice": self.settings.voice,
+            "rate": self.settings.words_per_minute,
+            "output": "stdout",
+            "lines": [{"text": text} for text in lines.values()],
+        }
+        completed = self._call_worker(job, stdout=subprocess.PIPE)
+        check_worker(completed.returncode, completed.stderr)
+        wavs = unframe(completed.stdout)
+        if len(wavs) != len(lines):
+            raise SynthesisError(
+                f"the speech worker sent {len(wavs)} of {len(lines)} line(s)"
+            )
+        return dict(zip(lines, wavs, strict=True))
 
     def _run_worker(self, job: dict) -> None:
+        completed = self._call_worker(job, stdout=subprocess.DEVNULL)
+        check_worker(completed.returncode, completed.stderr)
+
+    def _call_worker(self, job: dict, stdout: int) -> subprocess.CompletedProcess:
         try:
-            completed = subprocess.run(
+            return subprocess.run(
                 [sys.executable, str(WORKER)],
-                input=json.dumps(job),
-                stdout=subprocess.DEVNULL,
+                input=json.dumps(job).encode("utf-8"),
+                stdout=stdout,
                 stderr=subprocess.PIPE,
-                text=True,
                 timeout=WORKER_TIMEOUT_SECONDS,
             )
         except (OSError, subprocess.TimeoutExpired) as error:
             raise SynthesisError(f"the speech worker did not run: {error}") from error
-        reason = completed.stderr.strip()[-500:]
-        if completed.returncode == WORKER_VOICE_MISSING:
-            raise SynthesisError(
-                f"{reason}; British voices are {', '.join(BRITISH_VOICES)}",
-                code="tts-voice-missing",
-            )
-        if completed.returncode != 0:
-            raise SynthesisError(
-                f"the speech worker failed ({completed.returncode}): {reason}"
-            )
+
+
+class CacheUnwritable(SynthesisError):
+    """The audio cache could not be written; the reply is spoken without it.
+
+    Raised only inside `Synthesiser`, which then speaks from memory; it
+    reaches a caller only if that fails too.
+    """
+
+    code = "tts-cache-unwritable"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"the audio cache cannot be written: {reason}")
+        self.reason = reason
+        """What failed, such as "ENOSPC (No space left on device)"."""
+
+
+def check_worker(returncode: int, stderr: bytes) -> None:
+    """Raise the error a speech worker's exit stands for, if any."""
+    reason = stderr.decode("utf-8", errors="replace").strip()[-500:]
+    if returncode == WORKER_VOICE_MISSING:
+        raise SynthesisError(
+            f"{reason}; British voices are {', '.join(BRITISH_VOICES)}",
+            code="tts-voice-missing",
+        )
+    if returncode == WORKER_WRITE_FAILED:
+        raise CacheUnwritable(reason.rpartition(": ")[2] or "a write failed")
+    if returncode == -signal.SIGXFSZ:
+        raise CacheUnwritable("EFBIG (over the file size limit)")
+    if returncode != 0:
+        raise SynthesisError(f"the speech worker failed ({returncode}): {reason}")
+
+
+def cached_line(path: Path) -> tuple[bytes, int] | None:
+    """A cached line's PCM and rate; None if it is not cached, cannot be read,
+    or is broken (a write cut short), so that it is made afresh."""
+    try:
+        return read_wav(path.read_bytes())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as error:
+        logger.debug("a cached spoken line is unreadable: %s", error)
+        return None
+
+
+def unframe(data: bytes) -> list[bytes]:
+    """The WAVs the worker sent, each after its length."""
+    wavs = []
+    while data:
+        length = int.from_bytes(data[:LENGTH_BYTES], "big")
+        wavs.append(data[LENGTH_BYTES : LENGTH_BYTES + length])
+        data = data[LENGTH_BYTES + length :]
+    return wavs
+
+
+def os_reason(error: OSError) -> str:
+    """ "ENOSPC (No space left on device)": the error without its file name."""
+    name = errno.errorcode.get(error.errno or 0, "unknown error")
+    return f"{name} ({error.strerror})" if error.strerror else name
 
 
 def pyttsx3_version() -> str:

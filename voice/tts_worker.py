@@ -2,8 +2,11 @@
 
 Run as a script, not imported: it reads one JSON job on standard input,
 {"voice": ..., "rate": ..., "lines": [{"text": ..., "path": ...}, ...]}, writes
-each line's WAV file, and exits 0; 3 if the voice is not installed; 1 on
-any other failure, with the reason on standard error.
+each line's WAV file, and exits 0; 3 if the voice is not installed; 4 if a
+file could not be written; 1 on any other failure, with the reason on
+standard error. With "output": "stdout" in the job (and no paths) the WAVs go
+to standard output instead, each after its length in 8 bytes, big-endian:
+for when no disk can take them.
 
 NOTE: pyttsx3's own event loop (save_to_file then runAndWait) was seen, on a
 loaded machine, to ignore the rate it was given, to return before its file
@@ -13,15 +16,19 @@ voice and rate, synthesise, wait for the last sample, write the file.
 """
 
 import ctypes
+import errno
+import io
 import json
+import os
 import sys
 import wave
 
 VOICE_MISSING = 3
+WRITE_FAILED = 4
 BUFFER_MILLISECONDS = 1000
 
 
-def speak_lines(job: dict) -> int:
+def speak_lines(job: dict, audio_out=None) -> int:
     from pyttsx3.drivers import _espeak
 
     sample_rate = _espeak.Initialize(
@@ -52,21 +59,46 @@ def speak_lines(job: dict) -> int:
         if not samples:
             print("espeak-ng gave no sound for a line", file=sys.stderr)
             return 1
-        with wave.open(line["path"], "wb") as output:
-            output.setnchannels(1)
-            output.setsampwidth(2)
-            output.setframerate(sample_rate)
-            output.writeframes(b"".join(samples))
+        wav = as_wav(b"".join(samples), sample_rate)
+        if audio_out is not None:
+            audio_out.write(len(wav).to_bytes(8, "big") + wav)
+            continue
+        try:
+            with open(line["path"], "wb") as output:
+                output.write(wav)
+        except OSError as error:
+            name = errno.errorcode.get(error.errno or 0, "unknown error")
+            print(f"could not write a line: {name} ({error.strerror})", file=sys.stderr)
+            return WRITE_FAILED
     return 0
+
+
+def as_wav(pcm: bytes, sample_rate: int) -> bytes:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as output:
+        output.setnchannels(1)
+        output.setsampwidth(2)
+        output.setframerate(sample_rate)
+        output.writeframes(pcm)
+    return buffer.getvalue()
 
 
 def main() -> int:
     job = json.load(sys.stdin)
+    audio_out = None
+    if job.get("output") == "stdout":
+        # The audio has standard output to itself: anything a library prints
+        # there goes to standard error instead.
+        audio_out = os.fdopen(os.dup(1), "wb")
+        os.dup2(2, 1)
     try:
-        return speak_lines(job)
+        return speak_lines(job, audio_out)
     except Exception as error:  # noqa: BLE001 - reported to the parent as text
         print(f"speech failed: {type(error).__name__}: {error}", file=sys.stderr)
         return 1
+    finally:
+        if audio_out is not None:
+            audio_out.close()
 
 
 if __name__ == "__main__":
