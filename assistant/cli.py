@@ -341,7 +341,7 @@ def command_resident(args, settings: Settings) -> int:
         if not args.yes:
             print("Erasing cannot be undone: add --yes to erase.", file=sys.stderr)
             return 2
-        erase_resident(db, tracker, resident.id)
+        erase_resident(db, tracker, resident.id, settings.data_dir)
         print("Erased.")
         return 0
     finally:
@@ -359,6 +359,7 @@ def command_retention(args, settings: Settings) -> int:
             settings.tracker_database_path,
             settings.voice_dir,
             settings.retention_days,
+            spool_dir=settings.data_dir,
         )
     finally:
         db.close()

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from assistant.spool import forget_set_aside
 from assistant.store import transaction, utc_now
 
 logger = logging.getLogger(__name__)
@@ -83,12 +84,19 @@ def export_resident(
 
 
 def erase_resident(
-    db: sqlite_utils.Database, tracker_path: Path, resident_id: str
+    db: sqlite_utils.Database,
+    tracker_path: Path,
+    resident_id: str,
+    spool_dir: Path | None = None,
 ) -> None:
     """Erase a resident's personal data: messages, notes, calls and booked
     calls, basket, paired tablets and the assistant's copy of the
-    conversation. Orders stay, for the shop's accounts, but no longer say
+    conversation, and webhooks of theirs set aside from the spool in
+    `spool_dir`. Orders stay, for the shop's accounts, but no longer say
     whose they were beyond an anonymous id."""
+    phone = db.execute(
+        "SELECT phone FROM residents WHERE id = ?", [resident_id]
+    ).fetchone()
     with transaction(db):
         handoffs = [
             row[0]
@@ -121,6 +129,8 @@ def erase_resident(
             [resident_id],
         )
     delete_tracker_events(tracker_path, "sender_id = ?", [resident_id])
+    if spool_dir is not None and phone and phone[0]:
+        forget_set_aside(spool_dir, phone=phone[0])
     logger.info("erased the personal data of resident %s", resident_id)
 
 
@@ -144,8 +154,10 @@ def apply_retention(
     audio_dir: Path | None,
     days: int,
     now: datetime | None = None,
+    spool_dir: Path | None = None,
 ) -> dict[str, int]:
-    """Delete transcripts, call records and audio older than `days`.
+    """Delete transcripts, call records and audio older than `days`, and
+    webhooks set aside from the spool in `spool_dir`.
 
     Returns:
         How many of each were deleted.
@@ -176,5 +188,7 @@ def apply_retention(
         "tracker_events": events,
         "audio_files": audio,
     }
+    if spool_dir is not None:
+        removed["set_aside_webhooks"] = forget_set_aside(spool_dir, older_than=stamp)
     logger.info("retention of %s days: removed %s", days, removed)
     return removed

@@ -138,10 +138,8 @@ class WebhookSpool:
 
     def set_aside(self, entry: SpooledWebhook) -> None:
         """Move an entry that cannot be replayed out of the way of the rest,
-        into a file of its own for a person to look at."""
-        # TODO: show set-aside webhooks in the console and delete them with
-        # old transcripts - deferred until one is ever seen outside tests -
-        # until then a resident's words there outlive the retention period.
+        into a file of its own for a person to look at. Retention and
+        erasure delete from it too (`forget_set_aside`)."""
         self._append(self.set_aside_path, entry)
         self.done(entry)
 
@@ -168,6 +166,39 @@ def sync_folder(folder: Path) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+def forget_set_aside(
+    folder: Path, *, older_than: str | None = None, phone: str | None = None
+) -> int:
+    """Delete set-aside webhooks spooled before `older_than` (an ISO time in
+    UTC, as `utc_now` writes), or sent from `phone`; answer how many.
+
+    Set-aside webhooks hold residents' words, so they are kept no longer than
+    transcripts are, and go when their resident is erased."""
+    path = Path(folder) / SET_ASIDE_FILE
+    if not path.exists() or (older_than is None and phone is None):
+        return 0
+    kept, forgotten = [], 0
+    for line in path.read_bytes().splitlines():
+        try:
+            record = json.loads(line)
+            spooled_at = str(record.get("spooled_at", ""))
+            sender = str((record.get("form") or {}).get("From", ""))
+        except (ValueError, AttributeError):
+            forgotten += 1  # torn or unreadable: nothing to replay or show
+            continue
+        if (older_than is not None and spooled_at < older_than) or (
+            phone is not None and sender == phone
+        ):
+            forgotten += 1
+            continue
+        kept.append(line + b"\n")
+    if forgotten:
+        rewritten = path.with_suffix(".tmp")
+        rewritten.write_bytes(b"".join(kept))
+        os.replace(rewritten, path)
+    return forgotten
 
 
 async def replay_spool(state, replayers: dict[str, Replayer]) -> int:

@@ -12,8 +12,9 @@ import pytest
 
 from assistant.config import PROJECT_ROOT
 from assistant.messages import record_inbound
-from assistant.privacy import apply_retention
+from assistant.privacy import apply_retention, erase_resident
 from assistant.residents import add_resident, find_by_phone
+from assistant.spool import SET_ASIDE_FILE, SpooledWebhook
 
 PHONE = "+447700900929"
 
@@ -115,3 +116,35 @@ def test_retention_deletes_old_transcripts_calls_events_and_audio(db, tmp_path):
     left = [row[0] for row in db.execute("SELECT id FROM messages")]
     assert left == [new]
     assert (audio / "fresh.wav").exists() and not stale.exists()
+
+
+def test_set_aside_webhooks_go_with_retention_and_with_their_resident(db, tmp_path):
+    """Test that webhooks set aside from the spool (they hold residents' words)
+    are deleted once older than the retention period, and when their resident
+    is erased, and that the others are kept."""
+    spool_dir = tmp_path / "data"
+    spool_dir.mkdir()
+    now = datetime.now(timezone.utc)
+
+    def set_aside(phone: str, body: str, days_ago: int) -> None:
+        entry = SpooledWebhook(
+            "sms",
+            f"sms:SM{body}",
+            {"From": phone, "Body": body},
+            spooled_at=(now - timedelta(days=days_ago)).isoformat(timespec="seconds"),
+        )
+        with (spool_dir / SET_ASIDE_FILE).open("ab") as file:
+            file.write(entry.as_line())
+
+    joan = add_resident(db, "+447700900931", "Joan", "1 Spool Rd")
+    set_aside("+447700900931", "old", 400)
+    set_aside("+447700900931", "recent", 3)
+    set_aside("+447700900932", "someone else", 3)
+
+    removed = apply_retention(db, tmp_path / "none.db", None, 365, spool_dir=spool_dir)
+    assert removed["set_aside_webhooks"] == 1
+    erase_resident(db, tmp_path / "none.db", joan.id, spool_dir)
+
+    left = (spool_dir / SET_ASIDE_FILE).read_text(encoding="utf-8")
+    assert "someone else" in left
+    assert "old" not in left and "recent" not in left

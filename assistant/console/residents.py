@@ -264,6 +264,11 @@ async def erase_submit(request: Request, session: Session) -> Response:
         )
 
     settings = request.app.state.settings
-    erase_resident(request.app.state.db, settings.tracker_database_path, resident.id)
+    erase_resident(
+        request.app.state.db,
+        settings.tracker_database_path,
+        resident.id,
+        settings.data_dir,
+    )
     logger.info("coordinator %s erased resident %s", session.volunteer.id, resident.id)
     return go_to(RESIDENTS, "erased")
