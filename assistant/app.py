@@ -202,6 +202,7 @@ def create_app(
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        await state.speech.stop()
         await state.rasa.close()
         state.db.close()
 

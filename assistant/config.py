@@ -53,6 +53,9 @@ class Settings:
     retention_days: int
     speech_words_per_minute: int
     vosk_model_path: str | None
+    recognition_processes: int | None
+    """Worker processes for speech recognition; 0 recognises in the gateway's
+    own process, None one per core."""
     call_reminders: str
     volunteer_reminders: str
 
@@ -153,6 +156,11 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         retention_days=int(get("HH_RETENTION_DAYS", "365")),
         speech_words_per_minute=int(get("HH_SPEECH_RATE", "150")),
         vosk_model_path=values.get("VOSK_MODEL_PATH") or None,
+        recognition_processes=(
+            int(values["HH_RECOGNITION_PROCESSES"])
+            if values.get("HH_RECOGNITION_PROCESSES", "").strip()
+            else None
+        ),
         call_reminders=values.get("HH_CALL_REMINDERS", "1d,1h"),
         volunteer_reminders=values.get("HH_VOLUNTEER_REMINDERS", "1h"),
     )

@@ -5,6 +5,8 @@
 #  +-- SpeechModelMissing       (stt-model-missing)
 #  +-- AudioChunkTooLong        (stt-chunk-too-long)
 #  +-- DomainModelError         (stt-domain-model-failed)
+#  +-- RecognitionWorkerLost    (stt-worker-lost)
+#  +-- RecognitionFailed        (stt-recognition-failed)
 #  +-- SynthesisError           (tts-failed, tts-voice-missing)
 
 from __future__ import annotations
@@ -56,3 +58,18 @@ class SynthesisError(VoiceError):
     """Text could not be turned into speech."""
 
     code = "tts-failed"
+
+
+class RecognitionWorkerLost(VoiceError):
+    """The worker process recognising a stream died or stopped answering.
+
+    The stream's audio so far is gone; a new stream goes to a worker that runs.
+    """
+
+    code = "stt-worker-lost"
+
+
+class RecognitionFailed(VoiceError):
+    """The engine failed on a stream in a way it does not say it can."""
+
+    code = "stt-recognition-failed"

@@ -173,7 +173,12 @@ class StreamedCall:
         if len(self.heard_audio) < RECOGNISE_EVERY_BYTES:
             return
         chunk, self.heard_audio = bytes(self.heard_audio), bytearray()
-        result = await asyncio.to_thread(self.recogniser.accept, chunk)
+        try:
+            result = await self.state.speech.recognise(self.recogniser.accept, chunk)
+        except VoiceError:
+            logger.exception("speech recognition failed during a call")
+            await self.stop_listening()
+            return
         if isinstance(result, Partial):
             self.caller_speaking = True
             if self.speaking and result.text:
@@ -189,6 +194,13 @@ class StreamedCall:
                 await self.say(turn)
             else:
                 self.listening_since = time.monotonic()
+
+    async def stop_listening(self) -> None:
+        """Recognition has failed: say sorry and end the call, never leave the
+        caller talking to nobody."""
+        self.close()
+        await self.clear()
+        await self.say(PhoneTurn([SORRY], "hangup"))
 
     async def check_silence(self) -> None:
         """After our reply has played, about six seconds of quiet: ask again."""

@@ -15,7 +15,6 @@ WebSocket /tablet, one listening at a time:
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 
@@ -95,7 +94,11 @@ class TabletListener:
             if listen_id is not None:
                 await self.listen(listen_id)
         elif frame.get("type") == "stop" and self.recogniser is not None:
-            final = await asyncio.to_thread(self.recogniser.finish)
+            try:
+                final = await self.state.speech.recognise(self.recogniser.finish)
+            except VoiceError as error:
+                await self.recognition_failed(error)
+                return
             await self.ended(final)
 
     async def listen(self, listen_id: str) -> None:
@@ -123,7 +126,13 @@ class TabletListener:
             chunk = bytes(self.pending[:CHUNK_BYTES])
             del self.pending[:CHUNK_BYTES]
             self.audio_seconds += len(chunk) / SAMPLE_WIDTH / SPEECH_RATE
-            result = await asyncio.to_thread(self.recogniser.accept, chunk)
+            try:
+                result = await self.state.speech.recognise(
+                    self.recogniser.accept, chunk
+                )
+            except VoiceError as error:
+                await self.recognition_failed(error)
+                return
             if isinstance(result, Partial):
                 self.heard_words = True
                 await self.send({"type": "partial", "text": result.text})
@@ -132,8 +141,19 @@ class TabletListener:
             elif self.audio_seconds >= MOST_LISTENING_SECONDS or (
                 not self.heard_words and self.audio_seconds >= NO_SPEECH_SECONDS
             ):
-                final = await asyncio.to_thread(self.recogniser.finish)
+                try:
+                    final = await self.state.speech.recognise(self.recogniser.finish)
+                except VoiceError as error:
+                    await self.recognition_failed(error)
+                    return
                 await self.ended(final)
+
+    async def recognition_failed(self, error: VoiceError) -> None:
+        """Recognition broke mid-listening: stop, and tell the tablet so."""
+        logger.warning("speech recognition failed for a tablet: %s", error)
+        self.stop_listening()
+        await self.send({"type": "error", "code": "speech-unavailable"})
+        await self.not_heard(NO_SPEECH)
 
     async def ended(self, final: Final | None) -> None:
         """The utterance is over: answer what was said, or say nothing was."""
