@@ -43,7 +43,15 @@ from bench.phone_live import (
 )
 from bench.phone_render import render
 from bench.phone_utterances import utterances
-from bench.stack import AssistantStack, copy_model, cpu_seconds, fresh_folder, memory_of
+from bench.stack import (
+    AssistantStack,
+    children_of,
+    command_line,
+    copy_model,
+    cpu_seconds,
+    fresh_folder,
+    memory_of,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -75,12 +83,29 @@ class PhoneFigures:
     model_note: str = ""
 
 
+def recognition_workers(stack: AssistantStack) -> list[int]:
+    """The gateway's speech recognition worker processes (none in-process)."""
+    gateway = stack.processes().get("gateway")
+    if gateway is None:
+        return []
+    return [pid for pid in children_of(gateway) if "spawn_main" in command_line(pid)]
+
+
 def memory_now(stack: AssistantStack) -> dict[str, dict[str, float]]:
-    return {name: memory_of(pid) for name, pid in stack.processes().items()}
+    memory = {name: memory_of(pid) for name, pid in stack.processes().items()}
+    workers = [memory_of(pid) for pid in recognition_workers(stack)]
+    # Summed peaks overstate the workers' peak together a little.
+    memory["recognition workers"] = {
+        key: sum(each.get(key, 0.0) for each in workers) for key in ("VmHWM", "VmRSS")
+    }
+    return memory
 
 
 def cpu_now(stack: AssistantStack) -> dict[str, float]:
     figures = {name: cpu_seconds(pid) for name, pid in stack.processes().items()}
+    figures["recognition workers"] = sum(
+        cpu_seconds(pid) for pid in recognition_workers(stack)
+    )
     figures["callers (this process)"] = sum(os.times()[:2])
     return figures
 

@@ -390,8 +390,8 @@ def levels_section(figures: PhoneFigures) -> str:
             "seconds of a call (*backlog*) returns to nothing if the gateway "
             "keeps up. *Keeps up*: backlog under "
             f"{BACKLOG_LIMIT_SECONDS * 1000:.0f} ms. Cores: CPU seconds per "
-            "second of the gateway / the three server processes / the callers "
-            "(this process), from /proc.",
+            "second of the gateway / the server side (gateway, recognition "
+            "workers, Rasa, actions) / the callers (this process), from /proc.",
             "",
             table(
                 [
@@ -420,7 +420,7 @@ def levels_section(figures: PhoneFigures) -> str:
 
 
 def memory_section(figures: PhoneFigures) -> str:
-    names = ["gateway", "rasa server", "action server"]
+    names = ["gateway", "recognition workers", "rasa server", "action server"]
     rows = []
     for moment, processes in figures.memory.items():
         cells = []
@@ -436,9 +436,11 @@ def memory_section(figures: PhoneFigures) -> str:
             "",
             "Peak (VmHWM) / current (VmRSS) resident memory in MB, from "
             "/proc/PID/status. The gateway is the supervisor's child started "
-            "through `bench/phone_gateway.py` (the same app, with timers); it "
-            "loads pocketsphinx with the domain model and makes a decoder for "
-            "each call in progress, kept for later calls.",
+            "through `bench/phone_gateway.py` (the same app, with timers). "
+            "Speech is recognised in the gateway's worker processes "
+            "(`HH_RECOGNITION_PROCESSES`, one per core): each loads "
+            "pocketsphinx with the domain model and keeps a decoder for each "
+            "call in progress, kept for later calls; their figures are summed.",
             "",
             table(["Moment", *[f"{name} MB" for name in names]], rows),
         ]
