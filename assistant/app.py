@@ -20,7 +20,12 @@ from assistant.channels.scheduled_calls import (
     booked_call_webhook,
     tend_booked_calls,
 )
-from assistant.channels.sms import replay_interrupted_sms, replay_sms, sms_webhook
+from assistant.channels.sms import (
+    recover_interrupted_sms,
+    replay_interrupted_sms,
+    replay_sms,
+    sms_webhook,
+)
 from assistant.channels.tablet import tablet_routes
 from assistant.channels.twilio_rest import TwilioRestClient
 from assistant.channels.voice import (
@@ -45,7 +50,7 @@ from assistant.privacy import apply_retention
 from assistant.rasa_client import RasaClient
 from assistant.speech import SpeechService
 from assistant.spool import DRAIN_EVERY_SECONDS, WebhookSpool, replay_spool
-from assistant.store import open_database
+from assistant.store import open_database, utc_now
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +105,14 @@ async def keep_sending(app: Starlette) -> None:
         await asyncio.sleep(SEND_EVERY_SECONDS)
 
 
+async def recover_cut_off_texts(app: Starlette, started_at: str) -> None:
+    """Once, at start-up: texts whose turn a stop cut off go to a person."""
+    try:
+        await recover_interrupted_sms(app.state, started_at)
+    except Exception:  # noqa: BLE001 - start-up must not fail on this
+        logger.exception("looking for texts cut off by a stop failed")
+
+
 async def keep_to_retention(app: Starlette) -> None:
     """Delete old transcripts at start-up and every few hours after."""
     settings = app.state.settings
@@ -110,6 +123,7 @@ async def keep_to_retention(app: Starlette) -> None:
                 settings.tracker_database_path,
                 settings.voice_dir,
                 settings.retention_days,
+                spool_dir=settings.data_dir,
             )
         except asyncio.CancelledError:
             raise
@@ -190,7 +204,9 @@ def create_app(
             state.speech.start()
         state.after_stream = {}
         state.spool = WebhookSpool(state.settings.data_dir)
+        started_at = utc_now()
         background = [
+            asyncio.create_task(recover_cut_off_texts(app, started_at)),
             asyncio.create_task(keep_replaying_spool(app)),
             asyncio.create_task(keep_sending(app)),
             asyncio.create_task(keep_to_retention(app)),

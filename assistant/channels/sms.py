@@ -17,6 +17,7 @@ from assistant.outbound import queue_replies, send_due
 from assistant.residents import (
     Resident,
     find_by_phone,
+    get_resident,
     masked,
     normalise_phone,
     resident_for_phone,
@@ -251,6 +252,32 @@ async def replay_interrupted_sms(state, entry: SpooledWebhook) -> None:
     inbound_id, _ = messages.record_inbound(state.db, CHANNEL, sid, resident.id, body)
     if messages.message_status(state.db, inbound_id) == "received":
         await hand_to_a_person(state, resident, inbound_id)
+
+
+async def recover_interrupted_sms(state, before: str) -> int:
+    """Texts stored before `before` (the gateway's start) but never answered:
+    the gateway stopped in the middle of their turn, so Twilio got no answer
+    and the resident no reply. Each goes to a person, and the resident is
+    texted that their message is safe. Answers how many there were."""
+    rows = state.db.execute(
+        "SELECT id, resident_id FROM messages WHERE channel = ? AND "
+        "direction = 'in' AND status = 'received' AND created_at < ? ORDER BY id",
+        [CHANNEL, before],
+    ).fetchall()
+    recovered = 0
+    for inbound_id, resident_id in rows:
+        resident = get_resident(state.db, resident_id) if resident_id else None
+        if resident is None or not resident.phone:
+            messages.set_status(state.db, inbound_id, "failed")
+            continue
+        await hand_to_a_person(state, resident, inbound_id)
+        if not resident.sms_opted_out:
+            queue_replies(state.db, inbound_id, resident.phone)
+        recovered += 1
+    if recovered:
+        logger.warning("%s text(s) cut off by a stop went to a person", recovered)
+        await send_due(state.db, state.twilio)
+    return recovered
 
 
 async def hand_to_a_person(state, resident: Resident, inbound_id: int) -> None:
