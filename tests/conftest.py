@@ -112,21 +112,27 @@ class Stack:
         self.start()
 
     def child_pid(self, marker: str) -> int:
-        """The pid of the stack's child process whose command line holds `marker`,
-        such as "rasa_sdk" or "rasa_server run"; the port tells this stack's apart."""
+        """The pid of the stack's child process whose command line holds `marker`:
+        "rasa_sdk" or "rasa_server run", told apart from other stacks' by the
+        port, or "gateway", whose command line has none, by its parent, this
+        stack's supervisor."""
         ports = {
             "rasa_sdk": self.env["HH_ACTIONS_PORT"],
             "rasa_server run": self.env["HH_RASA_PORT"],
-            "uvicorn": self.env["HH_PORT"],
         }
-        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        for stat in Path("/proc").glob("[0-9]*/stat"):
             try:
-                words = cmdline.read_bytes().split(b"\0")
-            except OSError:
+                parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+                words = (stat.parent / "cmdline").read_bytes().split(b"\0")
+            except (OSError, IndexError, ValueError):
                 continue
             command = " ".join(w.decode(errors="replace") for w in words)
-            if marker in command and ports[marker] in command:
-                return int(cmdline.parent.name)
+            if marker not in command:
+                continue
+            if marker in ports and ports[marker] in command:
+                return int(stat.parent.name)
+            if marker not in ports and parent == self.process.pid:
+                return int(stat.parent.name)
         raise LookupError(f"no running {marker} process in this stack")
 
     def healthz(self) -> httpx.Response:

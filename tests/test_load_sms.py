@@ -67,9 +67,10 @@ def answer_of(response: httpx.Response) -> list[str]:
     return [each.text or "" for each in root.iter("Message")]
 
 
-async def send(client, stack, resident: Resident, body: str, sid=None) -> str:
-    """One signed SMS webhook; answers the reply's text."""
-    sid = sid or "SM" + uuid.uuid4().hex
+async def send(client, stack, resident: Resident, body: str) -> str:
+    """One signed SMS webhook, now and then sent again as Twilio retries one;
+    answers the reply's text."""
+    sid = "SM" + uuid.uuid4().hex
     params = {
         "MessageSid": sid,
         "AccountSid": TWILIO_TEST_SID,
@@ -79,33 +80,24 @@ async def send(client, stack, resident: Resident, body: str, sid=None) -> str:
         "NumMedia": "0",
     }
     url = stack.env["HH_PUBLIC_URL"] + "/twilio/sms"
-    response = await client.post(
-        stack.base_url + "/twilio/sms",
-        content=urlencode(params),
-        headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "X-Twilio-Signature": twilio_signature(url, params, TWILIO_TEST_TOKEN),
-        },
-    )
-    if sid not in resident.sids:
-        resident.sids.append(sid)
-    replies = answer_of(response)
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Twilio-Signature": twilio_signature(url, params, TWILIO_TEST_TOKEN),
+    }
+
+    async def post() -> list[str]:
+        response = await client.post(
+            stack.base_url + "/twilio/sms", content=urlencode(params), headers=headers
+        )
+        return answer_of(response)
+
+    replies = await post()
+    resident.sids.append(sid)
     text = " ".join(replies)
     if not text or UNAVAILABLE in replies:
         resident.unanswered.append(body)
     if len(resident.sids) % RETRY_EVERY == 0:
-        again = answer_of(
-            await client.post(
-                stack.base_url + "/twilio/sms",
-                content=urlencode(params),
-                headers={
-                    "Content-Type": "application/x-www-form-urlencoded",
-                    "X-Twilio-Signature": twilio_signature(
-                        url, params, TWILIO_TEST_TOKEN
-                    ),
-                },
-            )
-        )
+        again = await post()
         assert again == replies, (body, replies, again)
     return text
 

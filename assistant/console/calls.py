@@ -24,7 +24,13 @@ from assistant.channels.scheduled_calls import (
     start_booked_call,
 )
 from assistant.console.auth import signed_in
-from assistant.console.rendering import PREFIX, go_to, page
+from assistant.console.rendering import (
+    PREFIX,
+    RING_FAILURES,
+    go_to,
+    page,
+    ring_failure,
+)
 from assistant.console.summaries import resident_name
 from assistant.conversation import RingBackError
 from assistant.residents import get_resident
@@ -67,19 +73,7 @@ SAID = {
     "closed": ("problem", "That call is already over or cancelled."),
     "not-started": ("problem", "That call is still to come."),
     "no-outcome": ("problem", "Please choose how the call went."),
-    "no-number": (
-        "problem",
-        "I need a mobile number for you (ask a coordinator) and one for the "
-        "resident to put the call through.",
-    ),
-    "no-twilio": (
-        "problem",
-        "Calls need the Twilio account, which is not set up here.",
-    ),
-    "ring-failed": (
-        "problem",
-        "Twilio would not start the call just now. Please try again shortly.",
-    ),
+    **RING_FAILURES,
     "unknown": ("problem", "There is no such call."),
 }
 
@@ -216,11 +210,7 @@ async def start_submit(request: Request, session: Session) -> Response:
         await start_booked_call(request.app.state, call, session.volunteer)
     except RingBackError as error:
         logger.warning("booked call %s not started: %s", call.id, error.code)
-        said = {
-            "ring-back-no-number": "no-number",
-            "ring-back-no-twilio": "no-twilio",
-        }.get(error.code, "ring-failed")
-        return back_to(call, said)
+        return back_to(call, ring_failure(error.code))
     return back_to(call, "ringing")
 
 

@@ -11,7 +11,13 @@ from starlette.responses import Response
 
 from assistant.basket import basket_lines, basket_total
 from assistant.console.auth import signed_in
-from assistant.console.rendering import PREFIX, go_to, page
+from assistant.console.rendering import (
+    PREFIX,
+    RING_FAILURES,
+    go_to,
+    page,
+    ring_failure,
+)
 from assistant.console.summaries import resident_name, volunteer_names
 from assistant.conversation import RingBackError
 from assistant.delivery import SlotRules, describe_slot, next_slot
@@ -139,19 +145,7 @@ def said_text(code: str | None, context: dict) -> tuple[str, str] | None:
             "Your phone will ring in a moment; when you answer, we ring the "
             "resident. Neither of you sees the other's number.",
         ),
-        "no-number": (
-            "problem",
-            "I need a mobile number for you (ask a coordinator) and one for the "
-            "resident to ring back.",
-        ),
-        "no-twilio": (
-            "problem",
-            "Calls need the Twilio account, which is not set up here.",
-        ),
-        "ring-failed": (
-            "problem",
-            "Twilio would not start the call just now. Please try again shortly.",
-        ),
+        **RING_FAILURES,
         "empty-note": ("problem", "Please write the note first."),
         "unavailable": (
             "problem",
@@ -305,11 +299,7 @@ async def ring_back_submit(request: Request, session: Session) -> Response:
         await state.router.ring_back(resident, session.volunteer)
     except RingBackError as error:
         logger.warning("ring back in handoff %s failed: %s", handoff.id, error.code)
-        said = {
-            "ring-back-no-number": "no-number",
-            "ring-back-no-twilio": "no-twilio",
-        }.get(error.code, "ring-failed")
-        return go_to(handoff_url(handoff.id, "ring"), said)
+        return go_to(handoff_url(handoff.id, "ring"), ring_failure(error.code))
     state.notifier.conversation_changed(handoff.id)
     return go_to(handoff_url(handoff.id, "ring"), "ringing")
 

@@ -135,3 +135,30 @@ def go_to(path: str, said: str | None = None) -> RedirectResponse:
         path += ("&" if "?" in path else "?") + "said=" + said
         path += f"#{anchor}" if anchor else ""
     return RedirectResponse(path, 303, headers=SECURITY_HEADERS)
+
+
+# What a volunteer is told when ringing (a call back or a booked call) fails,
+# by the notice key that `ring_failure` gives the error.
+RING_FAILURES = {
+    "no-number": (
+        "problem",
+        "I need a mobile number for you (ask a coordinator) and one for the "
+        "resident to put the call through.",
+    ),
+    "no-twilio": (
+        "problem",
+        "Calls need the Twilio account, which is not set up here.",
+    ),
+    "ring-failed": (
+        "problem",
+        "Twilio would not start the call just now. Please try again shortly.",
+    ),
+}
+
+
+def ring_failure(code: str) -> str:
+    """The notice key (in RING_FAILURES) for a RingBackError's code."""
+    return {
+        "ring-back-no-number": "no-number",
+        "ring-back-no-twilio": "no-twilio",
+    }.get(code, "ring-failed")
