@@ -21,6 +21,8 @@ IDLE_FRAMES = (
     "_worker (concurrent/futures/thread.py)",
     "wait (threading.py)",
     "get (queue.py)",
+    # The gateway's thread waiting for the recognition workers' answers.
+    "_recv (multiprocessing/connection.py)",
 )
 
 # Per process, (what, path fragments): a sample counts for the innermost of
@@ -61,7 +63,7 @@ CATEGORIES: dict[str, list[tuple[str, tuple[str, ...]]]] = {
     "gateway": [
         ("SQLite (store)", ("sqlite_utils/", "assistant/store.py", "sqlite3/")),
         ("signature and TwiML (twilio)", ("twilio/",)),
-        ("HTTP client to Rasa (httpx)", ("httpx/", "httpcore/", "anyio/")),
+        ("HTTP client to Rasa (aiohttp)", ("aiohttp/", "yarl/", "multidict/")),
         ("gateway code", ("assistant/",)),
         ("Starlette", ("starlette/",)),
         ("uvicorn (HTTP server)", ("uvicorn/", "httptools")),

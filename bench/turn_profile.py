@@ -134,9 +134,10 @@ CLIENT_BLOCK = 50
 async def client_costs(url: str) -> dict[str, float]:
     """Median ms of a trivial request (Rasa's GET /version) by each HTTP client.
 
-    The gateway asks Rasa with httpx (assistant/rasa_client.py); aiohttp is
-    what Rasa itself uses and is installed with it. The server is the same,
-    so the difference is the client's own cost. Blocks of requests alternate.
+    The gateway asks Rasa with aiohttp (assistant/rasa_client.py), as Rasa
+    asks its action server; httpx, which the gateway used before, is measured
+    beside it. The server is the same, so the difference is the client's own
+    cost. Blocks of requests alternate.
     """
     import aiohttp
     import httpx
@@ -295,7 +296,8 @@ def run() -> str:
             f"{CLIENT_REQUESTS} sequential `GET /version` requests to the same "
             "Rasa server with each client, in alternating blocks (median ms): "
             + ", ".join(f"{name} {ms:.2f}" for name, ms in clients.items())
-            + ". The gateway calls Rasa with httpx; Rasa's own client is aiohttp.",
+            + ". The gateway calls Rasa with aiohttp, as Rasa calls its action "
+            "server; it used httpx until this figure showed the difference.",
             model.describe(),
         ]
     )
