@@ -38,7 +38,7 @@ from assistant.residents import (
     update_resident,
 )
 from assistant.safety import SAFETY_MESSAGE, sounds_like_distress
-from assistant.store import utc_now
+from assistant.store import transaction, utc_now
 from assistant.volunteers import Volunteer, on_duty
 
 logger = logging.getLogger(__name__)
@@ -120,9 +120,12 @@ class ConversationRouter:
             replies = await self.ask_assistant(resident, text, channel)
         if handoff is not None and self.notifier is not None:
             self.notifier.conversation_changed(handoff.id)
-        for reply in replies:
-            messages.record_outbound(self.db, resident.id, channel, reply, inbound_id)
-        messages.set_status(self.db, inbound_id, status)
+        with transaction(self.db):
+            for reply in replies:
+                messages.record_outbound(
+                    self.db, resident.id, channel, reply, inbound_id
+                )
+            messages.set_status(self.db, inbound_id, status)
         return replies
 
     async def emergency(self, resident: Resident, channel: str) -> list[str]:
