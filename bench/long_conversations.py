@@ -291,8 +291,9 @@ def render(
             + f". Errors: {errors}; answers with an unexpected question: "
             f"{unexpected}.",
             "### Where the growth is\n\n"
-            "Plain Rasa runs through `bench/timed_rasa.py`, which times its "
-            "steps (nothing else changes). Medians per turn in ms over the same "
+            "Plain Rasa runs through `bench/timed_rasa.py`, which makes the "
+            "assistant's fixes to Rasa and times its steps (nothing else "
+            "changes). Medians per turn in ms over the same "
             "cycles; *tracker kB* is the JSON of the session's events in the "
             "tracker store, which Rasa loads and replays every turn and sends, "
             "as the tracker, with every custom action call. *Custom action, "

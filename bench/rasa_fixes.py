@@ -1,35 +1,48 @@
-"""Two changes to the Rasa server, tried by benchmarks one at a time.
+"""The assistant's fixes to the Rasa server, by name, for benchmarks to try.
 
-The assistant now makes both (assistant/rasa_server.py, where they live);
-`bench.timed_rasa` applies those named in HH_BENCH_RASA_FIXES (comma-separated)
-before Rasa starts:
+The assistant makes all of them (assistant/rasa_server.py, where they live and
+where each is explained). `bench.timed_rasa` applies them as the assistant
+does; HH_BENCH_RASA_FIXES, when set, names the ones to apply instead
+(comma-separated; empty for Rasa as it comes):
 
-- `validator`: Rasa checks every action server answer with
-  `jsonschema.validate`, which first checks the schema itself against its
-  meta-schema, on every call. Here the validator is built once and reused.
-- `tracker-wal`: Rasa's SQLite tracker store commits every turn in SQLite's
-  default rollback-journal mode, which syncs the disk several times per
-  commit. Here each of its connections uses WAL with synchronous=NORMAL, as
-  the assistant's own store does (assistant/store.py).
+- `validator`: one checker for the action server's answers, built once,
+  instead of `jsonschema.validate` checking its own schema on every call.
+- `tracker-wal`: the SQLite tracker store in WAL with synchronous=NORMAL, as
+  the assistant's own store is (assistant/store.py).
+- `kept-connections`: the tracker store keeps its SQLite connections open
+  rather than opening and closing one for every session.
+- `event-classes`: an event's class found by its type name once, rather than
+  by walking every Event subclass for every stored event read back.
 """
 
 from __future__ import annotations
 
 import os
 
-from assistant.rasa_server import reuse_the_action_checker, tracker_store_in_wal
+from assistant.rasa_server import (
+    event_classes_remembered,
+    reuse_the_action_checker,
+    tracker_store_connections_kept,
+    tracker_store_in_wal,
+)
 
 FIXES_VARIABLE = "HH_BENCH_RASA_FIXES"
-FIXES = {"validator": reuse_the_action_checker, "tracker-wal": tracker_store_in_wal}
+FIXES = {
+    "validator": reuse_the_action_checker,
+    "tracker-wal": tracker_store_in_wal,
+    "kept-connections": tracker_store_connections_kept,
+    "event-classes": event_classes_remembered,
+}
 
 
 def apply_fixes() -> list[str]:
-    """Apply the fixes the environment names; return their names."""
-    names = [
-        name.strip()
-        for name in os.environ.get(FIXES_VARIABLE, "").split(",")
-        if name.strip()
-    ]
+    """Apply the fixes the environment names, or all of them; return their names."""
+    named = os.environ.get(FIXES_VARIABLE)
+    names = (
+        list(FIXES)
+        if named is None
+        else [name.strip() for name in named.split(",") if name.strip()]
+    )
     for name in names:
         FIXES[name]()
     return names

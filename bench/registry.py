@@ -54,7 +54,7 @@ BENCHMARKS: tuple[Benchmark, ...] = (
     ),
     Benchmark(
         name="rasa-fixes",
-        title="Two Rasa server fixes, tried",
+        title="Four Rasa server fixes, tried",
         module="bench.fix_trial",
     ),
     Benchmark(

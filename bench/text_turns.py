@@ -410,8 +410,8 @@ def render(figures: TextTurnFigures) -> str:
             "words on its REST channel (`POST /webhooks/rest/webhook`), from the "
             "same model, action server and store, with its own tracker store "
             "file, run as the assistant runs Rasa (`python -m "
-            "assistant.rasa_server`, with its two fixes; *Two Rasa server "
-            "fixes* compares stock Rasa), so that the difference is the "
+            "assistant.rasa_server`, with its four fixes; *Four Rasa server "
+            "fixes* compares Rasa as it comes), so that the difference is the "
             "gateway's alone. At each level the two targets take turns, in segments "
             "ordered gateway, Rasa, Rasa, gateway, gateway, Rasa... ("
             + ", ".join(

@@ -259,8 +259,10 @@ def render(levels: list[LevelProfile], profiles: dict[str, Path], seconds: int) 
         [
             "The stack runs as `helping-hands run` starts it, each process through "
             "a wrapper in `bench/timed_*.py` that times the steps of every "
-            "request without changing them. Simulated residents (as in *Text "
-            f"turns*) talk by signed SMS for {LEVEL_SECONDS} s at each level. "
+            "request without changing them (Rasa's also makes the assistant's "
+            "fixes to Rasa, as `assistant/rasa_server.py` does). Simulated "
+            "residents (as in *Text turns*) talk by signed SMS for "
+            f"{LEVEL_SECONDS} s at each level. "
             "*Median* is the median over requests of the time spent in that step "
             "(0 where a request skips it); *mean per turn* is the step's total "
             "time divided by the webhooks answered, so nested rows add up to "
