@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route, WebSocketRoute
 
+from assistant.body_limit import BodyLimit
 from assistant.catalogue import seed_demo_catalogue
 from assistant.channels.media_stream import media_stream
 from assistant.channels.scheduled_calls import (
@@ -236,5 +237,7 @@ def create_app(
         *tablet_routes(),
     ]
     return Starlette(
-        routes=routes, lifespan=lifespan, middleware=[Middleware(BusyStorePage)]
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[Middleware(BodyLimit), Middleware(BusyStorePage)],
     )

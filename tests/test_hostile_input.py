@@ -32,8 +32,8 @@ from starlette.requests import Request
 from starlette.testclient import TestClient
 
 from assistant.app import create_app
+from assistant.body_limit import MOST_BODY_BYTES, BodyLimit
 from assistant.channels.tablet import DEVICE_COOKIE
-from assistant.channels.twilio_common import MAX_BODY_BYTES, limited_body
 from assistant.devices import pair_directly
 from assistant.handoffs import active_handoff
 from assistant.residents import add_resident, clean_name, find_by_phone
@@ -396,29 +396,43 @@ def test_hostile_oversized_webhook_is_refused_with_413(client, db, path, framing
     assert find_by_phone(db, phone) is not None
 
 
-def test_hostile_endless_webhook_body_is_cut_off_while_reading():
+@pytest.mark.parametrize("path", ["/twilio/sms", "/tablet/api/say", "/console/sign-in"])
+def test_hostile_endless_body_is_cut_off_while_reading(path):
     """Test that a body with no declared length is read only until it passes
-    the limit, and one declared too long is not read at all."""
-    chunk = b"x" * 65536
+    the limit, and one declared too long is not read at all: either way the
+    answer is 413 and the route never finishes reading."""
+    chunk = b"x" * 16384
     reads = []
+    finished = []
+
+    async def route(scope, receive, send) -> None:
+        await Request(scope, receive).body()  # reads for ever, if let
+        finished.append(path)
 
     async def endless():
         reads.append(1)
         return {"type": "http.request", "body": chunk, "more_body": True}
 
-    def request(headers: list[tuple[bytes, bytes]]) -> Request:
-        scope = {"type": "http", "method": "POST", "path": "/", "headers": headers}
-        return Request(scope, endless)
+    def answer(headers: list[tuple[bytes, bytes]]) -> list[dict]:
+        sent = []
 
-    streamed = asyncio.run(limited_body(request([]), MAX_BODY_BYTES))
+        async def send(message) -> None:
+            sent.append(message)
+
+        scope = {"type": "http", "method": "POST", "path": path, "headers": headers}
+        asyncio.run(BodyLimit(route)(scope, endless, send))
+        return sent
+
+    streamed = answer([])
     streamed_reads = len(reads)
-    declared = asyncio.run(
-        limited_body(request([(b"content-length", b"2097152")]), MAX_BODY_BYTES)
-    )
+    declared = answer([(b"content-length", b"2097152")])
 
-    assert streamed is None and declared is None
-    assert streamed_reads == MAX_BODY_BYTES // len(chunk) + 1
-    assert len(reads) == streamed_reads
+    for sent in (streamed, declared):
+        assert sent[0]["status"] == 413
+        assert sent[1]["body"] == b"Request too large"
+    assert streamed_reads == MOST_BODY_BYTES // len(chunk) + 1
+    assert len(reads) == streamed_reads  # the declared one: not a byte read
+    assert finished == []
 
 
 def test_hostile_oversized_webhook_over_a_real_socket(live):
@@ -441,7 +455,7 @@ def test_hostile_oversized_webhook_over_a_real_socket(live):
 )
 def test_hostile_oversized_tablet_and_console_posts_are_refused(client, path):
     """Test that a 2 MB body on the tablet's API or the sign-in form is
-    refused plainly (4xx), not a crash."""
+    refused with 413, not a crash."""
     headers = {"X-Helping-Hands": "tablet", "Content-Type": "application/json"}
     content = json.dumps({"code": "1" * TWO_MEGABYTES})
     if path.startswith("/console"):
@@ -450,7 +464,7 @@ def test_hostile_oversized_tablet_and_console_posts_are_refused(client, path):
 
     response = client.post(path, content=content, headers=headers)
 
-    assert 400 <= response.status_code < 500, response.status_code
+    assert response.status_code == 413
     assert client.get("/console/sign-in").status_code == 200
 
 

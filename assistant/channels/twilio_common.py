@@ -11,7 +11,6 @@ from twilio.request_validator import RequestValidator
 
 logger = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = 64 * 1024
 TWIML_TYPE = "application/xml"
 
 
@@ -31,35 +30,19 @@ def signed_url(public_url: str, request: Request) -> str:
     return url
 
 
-async def limited_body(request: Request, most: int) -> bytes | None:
-    """The request's body, or None as soon as it proves longer than `most`
-    bytes: by its Content-Length before reading, or while reading it, so an
-    oversized body is never held in memory whole."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > most:
-        return None
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > most:
-            return None
-    return bytes(body)
-
-
 async def verified_form(request: Request) -> dict[str, str]:
     """The webhook's form fields, once its X-Twilio-Signature has been checked.
 
+    An oversized body never gets here: `assistant.body_limit` refuses it.
+
     Raises:
-        RejectedRequest: 503 without a Twilio token, 413 for an oversized body,
-            403 for a missing or wrong signature.
+        RejectedRequest: 503 without a Twilio token, 403 for a missing or
+            wrong signature.
     """
     settings = request.app.state.settings
     if not settings.twilio_auth_token:
         raise RejectedRequest(Response("Twilio is not configured", 503))
-    body = await limited_body(request, MAX_BODY_BYTES)
-    if body is None:
-        logger.warning("refused a Twilio webhook larger than %s bytes", MAX_BODY_BYTES)
-        raise RejectedRequest(Response("Request too large", 413))
+    body = await request.body()
     text = body.decode("utf-8", errors="replace")
     form = dict(parse_qsl(text, keep_blank_values=True))
     signature = request.headers.get("x-twilio-signature", "")
