@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from typing import Any
 
@@ -10,7 +11,9 @@ from rasa_sdk.events import ConversationPaused
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.basket import answer_pending_choice
-from actions.common import pending_questions, set_pending, shop
+from actions.call_desk import CallDesk
+from actions.calls import ActionAskForCall
+from actions.common import latest_text, pending_questions, set_pending, shop
 from actions.shopping import ask
 from assistant.handoffs import open_handoff, when_to_expect
 from assistant.volunteers import on_duty
@@ -31,6 +34,12 @@ HANDED_OVER = {
     ),
 }
 NOT_UNDERSTOOD_INTENTS = {"out_of_scope", "nlu_fallback"}
+RINGING = re.compile(r"\b(ring|rings|call|calls|phone|phones)\b")
+# Words that want a person now, whatever time they also name.
+AT_ONCE = re.compile(
+    r"\b(now|asap|soon|straight away|right away|at once|immediately|urgent|"
+    r"urgently|minutes?|quick|quickly)\b"
+)
 
 
 def hand_over(
@@ -97,7 +106,22 @@ class ActionRequestHuman(Action):
         return "action_request_human"
 
     def run(self, dispatcher, tracker, domain):
+        if asks_to_be_rung_later(tracker):
+            # "Could someone ring me tomorrow": a call to book, not a person
+            # to fetch now.
+            return ActionAskForCall().run(dispatcher, tracker, domain)
         return hand_over(dispatcher, tracker, "asked-for-person")
+
+
+def asks_to_be_rung_later(tracker: Tracker) -> bool:
+    """Whether a request for a person asks to be rung at a time named: a day
+    or a part of one, not "now" or "as soon as you can"."""
+    text = latest_text(tracker)
+    lowered = text.lower()
+    if not RINGING.search(lowered) or AT_ONCE.search(lowered):
+        return False
+    request = CallDesk(tracker.sender_id).request(text, {})
+    return bool(request.windows) and not request.flexible
 
 
 class ActionNotUnderstood(Action):

@@ -8,7 +8,15 @@ from datetime import datetime, timezone
 
 from rasa_sdk import Action
 
-from actions.common import latest_text, pending_questions, set_pending, shop
+from actions.call_desk import CallDesk
+from actions.calls import ActionCancelCall
+from actions.common import (
+    last_bot_text,
+    latest_text,
+    pending_questions,
+    set_pending,
+    shop,
+)
 from assistant.basket import basket_lines
 from assistant.delivery import Slot, SlotRules, describe_slot, next_slot
 from assistant.errors import OrderError
@@ -16,6 +24,11 @@ from assistant.orders import cancel_order, latest_order, place_order
 from assistant.wording import money, plural, read_back
 
 NEGATION = re.compile(r"\b(no|not|don'?t|do not|nope|never|keep|leave)\b")
+# Words that say a cancellation is about the shopping, or about a call.
+ABOUT_SHOPPING = re.compile(
+    r"\b(orders?|deliver(y|ies)|shopping|groceries|basket|food|items?)\b"
+)
+ABOUT_A_CALL = re.compile(r"\b(calls?|ring(ing)?|phone|chat|volunteer)\b")
 NOTHING_TO_ORDER = (
     "Your basket is empty, so there's nothing to order yet. Tell me what you'd "
     'like, for example "a pint of milk".'
@@ -140,6 +153,10 @@ class ActionCancelOrder(Action):
                 )
             return [set_pending([])]
         order = latest_order(shop().db, tracker.sender_id)
+        if means_a_call(tracker, order is not None and order.status == "placed"):
+            # "Cancel it" just after talking about a call, or with no order
+            # to cancel but a call booked: the call was meant.
+            return ActionCancelCall().run(dispatcher, tracker, domain)
         if order is None:
             dispatcher.utter_message(text="You don't have an order to cancel.")
             return [set_pending([])]
@@ -166,6 +183,26 @@ class ActionCancelOrder(Action):
                 ]
             )
         ]
+
+
+def means_a_call(tracker, order_to_cancel: bool) -> bool:
+    """Whether a request read as "cancel my order" was about a call instead.
+
+    Words win: "the order" is the order and "the call" the call, whatever the
+    classifier thought. A bare "cancel it" is the call when the assistant has
+    just been talking about calls, or when there is no order to cancel and a
+    call is booked.
+    """
+    text = latest_text(tracker).lower()
+    if ABOUT_SHOPPING.search(text):
+        return False
+    if ABOUT_A_CALL.search(text):
+        return True
+    if re.search(r"\bcall", (last_bot_text(tracker) or "").lower()):
+        return True
+    if order_to_cancel:
+        return False
+    return bool(CallDesk(tracker.sender_id).upcoming())
 
 
 def cancel_confirmed_order(the_shop, resident_id: str, question: dict) -> str:

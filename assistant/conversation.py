@@ -38,7 +38,7 @@ from assistant.residents import (
     update_resident,
 )
 from assistant.safety import SAFETY_MESSAGE, sounds_like_distress
-from assistant.store import transaction, utc_now
+from assistant.store import transaction
 from assistant.volunteers import Volunteer, on_duty
 
 logger = logging.getLogger(__name__)
@@ -222,7 +222,11 @@ class ConversationRouter:
     ) -> list[str]:
         try:
             answers = await self.rasa.turn(
-                resident.id, text, {"channel": channel, "sent_at": utc_now()}
+                # Only what the actions read: Rasa copies it into the tracker,
+                # which every turn reloads and sends to the action server.
+                resident.id,
+                text,
+                {"channel": channel},
             )
         except AssistantUnavailable:
             logger.warning("assistant unavailable for %s", masked(resident.phone))

@@ -377,3 +377,97 @@ def test_calls_sms_missed_call_offers_a_new_time_the_reply_books(
     (call,) = calls_of(stack, phone)
     assert call.volunteer_id == sue.id
     assert describe_clock(local(call.start).time()) in offer.split(",")[0]
+
+
+@pytest.mark.parametrize(
+    "words", ["cancel it", "can you cancel that please", "please cancel it for me"]
+)
+def test_calls_sms_cancel_it_after_talk_of_a_call_means_the_call(
+    stack, gateway, volunteer, words
+):
+    """Test that a bare "cancel it" just after hearing about a call is taken
+    as the call, even with an order placed that could be cancelled too; and
+    that after talk of the order it is the order."""
+    volunteer()
+    phone = signed_up(gateway)
+    gateway.sms(phone, "a jar of clear honey please")
+    gateway.sms(phone, "place my order")
+    assert "order number" in replies(gateway.sms(phone, "yes please"))
+    answer_until_booked(
+        gateway, phone, replies(gateway.sms(phone, "I'd like a chat tomorrow at 3pm"))
+    )
+
+    heard = replies(gateway.sms(phone, "when is my call?"))
+    assert "tomorrow at 3pm" in heard, heard
+    said = replies(gateway.sms(phone, words))
+    assert "Shall I cancel your call" in said, said
+    said = replies(gateway.sms(phone, "no"))
+    assert len(calls_of(stack, phone)) == 1, said
+
+    gateway.sms(phone, "where's my order?")
+    said = replies(gateway.sms(phone, words))
+    assert "Shall I cancel your order" in said, said
+
+
+def test_calls_sms_cancel_it_with_only_a_call_booked_means_the_call(
+    stack, gateway, volunteer
+):
+    """Test that "cancel it" from a resident with no order but a call booked
+    asks about the call rather than saying there is no order."""
+    volunteer()
+    phone = signed_up(gateway)
+    answer_until_booked(
+        gateway, phone, replies(gateway.sms(phone, "could someone ring me tomorrow"))
+    )
+    gateway.sms(phone, "hello")
+
+    said = replies(gateway.sms(phone, "cancel it"))
+
+    assert "Shall I cancel your call" in said, said
+    assert "don't have an order" not in said
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        "could someone ring me tomorrow",
+        "can a volunteer phone me on Friday afternoon",
+        "I'd like someone to call me next Tuesday morning",
+    ],
+)
+def test_calls_sms_asking_to_be_rung_at_a_time_books_a_call(
+    stack, gateway, volunteer, words
+):
+    """Test that asking for someone to ring at a time named goes to booking a
+    call, whichever of "a person" or "a call" the words were read as, and is
+    not handed to a volunteer to answer now."""
+    volunteer()
+    phone = signed_up(gateway)
+
+    said = replies(gateway.sms(phone, words))
+
+    assert "Shall I book" in said or "Which would suit you" in said, said
+    assert "asked a volunteer to help you" not in said
+    assert "that's booked" in answer_until_booked(gateway, phone, said)
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        "please ask someone to call me back",
+        "can someone ring me right away",
+        "I need a person to phone me now",
+    ],
+)
+def test_calls_sms_asking_to_be_rung_now_goes_to_a_volunteer(
+    stack, gateway, volunteer, words
+):
+    """Test that asking to be rung back with no time, or at once, still hands
+    the conversation to a volunteer."""
+    volunteer()
+    phone = signed_up(gateway)
+
+    said = replies(gateway.sms(phone, words))
+
+    assert "asked a volunteer to help you" in said, said
+    assert calls_of(stack, phone) == []
