@@ -110,10 +110,12 @@ def _read_date(match: re.Match[str], today: date) -> date | None:
     if year_said:
         year = int(year_said)
         return _make_date(year + 2000 if year < 100 else year, month, day)
-    found = _make_date(today.year, month, day)
-    if found and found < today:
-        found = _make_date(today.year + 1, month, day)
-    return found
+    # The next time that date comes round: 29 February may be years away.
+    for year in range(today.year, today.year + 5):
+        found = _make_date(year, month, day)
+        if found and found >= today:
+            return found
+    return None
 
 
 def _read_clock(match: re.Match[str], prefix: str = "") -> _Clock | None:

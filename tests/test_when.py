@@ -418,6 +418,33 @@ def test_when_a_part_of_the_day_gone_by_is_tomorrow():
     assert [shown_window(w) for w in request.windows] == ["Tue 08 Dec 09:00-12:00"]
 
 
+@pytest.mark.parametrize(
+    ("text", "now", "expected"),
+    [
+        # Found by hypothesis: in 2027 the next 29 February is in 2028.
+        (
+            "Tuesday 29 February at 9am",
+            datetime(2027, 10, 12, tzinfo=LONDON),
+            datetime(2028, 2, 29, 9, tzinfo=LONDON),
+        ),
+        (
+            "the 29th of February at 2pm",
+            datetime(2026, 3, 1, 12, tzinfo=LONDON),
+            datetime(2028, 2, 29, 14, tzinfo=LONDON),
+        ),
+        (
+            "29 February at 10am",
+            datetime(2028, 2, 1, 12, tzinfo=LONDON),
+            datetime(2028, 2, 29, 10, tzinfo=LONDON),
+        ),
+    ],
+)
+def test_when_29_february_is_the_next_one_to_come(text, now, expected):
+    """Test that a date that only some years have is the next one to come,
+    not mistaken for the weekday alone or dropped."""
+    assert understand_when(text, now).preferred == expected
+
+
 def test_when_this_morning_said_in_the_afternoon_has_passed():
     """Test that asking for a time already gone is flagged, not moved."""
     request = understand_when("this morning", datetime(2026, 12, 7, 15, tzinfo=LONDON))
