@@ -14,6 +14,8 @@ import logging
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from assistant.asgi import WatchedSend
+
 logger = logging.getLogger(__name__)
 
 MOST_BODY_BYTES = 64 * 1024
@@ -39,7 +41,7 @@ class BodyLimit:
             await self.refuse(scope, receive, send)
             return
         received = 0
-        started = False
+        sending = WatchedSend(send)
 
         async def counting() -> Message:
             nonlocal received
@@ -50,16 +52,10 @@ class BodyLimit:
                     raise BodyTooLarge
             return message
 
-        async def sending(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
         try:
             await self.app(scope, counting, sending)
         except BodyTooLarge:
-            if started:  # an answer under way cannot be replaced: it just ends
+            if sending.started:  # an answer under way cannot be replaced: it just ends
                 logger.warning("a request body passed the limit after its answer began")
                 return
             await self.refuse(scope, receive, send)

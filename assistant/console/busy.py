@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 
 from starlette.requests import Request
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from assistant.asgi import WatchedSend
 from assistant.console.rendering import PREFIX, page
 from assistant.store import is_busy
 
@@ -31,18 +32,11 @@ class BusyStorePage:
         if scope["type"] != "http" or not scope["path"].startswith(PREFIX):
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def sending(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
+        sending = WatchedSend(send)
         try:
             await self.app(scope, receive, sending)
         except Exception as error:
-            if started or not is_busy(error):
+            if sending.started or not is_busy(error):
                 raise
             logger.warning("the store was busy for a console request; asked to retry")
             response = page(Request(scope), "busy.html", {}, 503)
