@@ -221,13 +221,9 @@ class ConversationRouter:
         self, resident: Resident, text: str, channel: str
     ) -> list[str]:
         try:
-            answers = await self.rasa.turn(
-                # Only what the actions read: Rasa copies it into the tracker,
-                # which every turn reloads and sends to the action server.
-                resident.id,
-                text,
-                {"channel": channel},
-            )
+            # Only the metadata the actions read: Rasa copies it into the
+            # tracker, which every turn reloads and sends to the action server.
+            answers = await self.rasa.turn(resident.id, text, {"channel": channel})
         except AssistantUnavailable:
             logger.warning("assistant unavailable for %s", masked(resident.phone))
             await self.open_handoff(resident, "assistant-unavailable", channel)

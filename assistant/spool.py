@@ -148,15 +148,20 @@ class WebhookSpool:
         if not self.pending:
             self.path.unlink(missing_ok=True)
             return
-        temporary = self.path.with_suffix(".tmp")
-        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            os.write(descriptor, b"".join(entry.as_line() for entry in self.pending))
-            os.fsync(descriptor)
-        finally:
-            os.close(descriptor)
-        os.replace(temporary, self.path)
-        sync_folder(self.path.parent)
+        rewrite(self.path, b"".join(entry.as_line() for entry in self.pending))
+
+
+def rewrite(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` durably, readable by its owner alone."""
+    temporary = path.with_suffix(".tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(descriptor, data)
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+    os.replace(temporary, path)
+    sync_folder(path.parent)
 
 
 def sync_folder(folder: Path) -> None:
@@ -195,9 +200,7 @@ def forget_set_aside(
             continue
         kept.append(line + b"\n")
     if forgotten:
-        rewritten = path.with_suffix(".tmp")
-        rewritten.write_bytes(b"".join(kept))
-        os.replace(rewritten, path)
+        rewrite(path, b"".join(kept))
     return forgotten
 
 

@@ -50,6 +50,21 @@ def twilio_signature(url: str, params: dict[str, str], token: str) -> str:
     return RequestValidator(token).compute_signature(url, params)
 
 
+def wait_for(condition, seconds: float = 20, what: str = "the condition"):
+    """Poll `condition` until it gives something true; that value.
+
+    Raises:
+        AssertionError: it was still false after `seconds`.
+    """
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

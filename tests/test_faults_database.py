@@ -47,6 +47,7 @@ from tests.conftest import (
     TwilioRecorder,
     free_port,
     twilio_signature,
+    wait_for,
 )
 
 pytestmark = pytest.mark.chaos
@@ -181,17 +182,6 @@ def spoken(response: httpx.Response) -> tuple[list[str], bool]:
     root = ElementTree.fromstring(response.text)
     assert root.tag == "Response"
     return [say.text or "" for say in root.iter("Say")], root.find("Hangup") is not None
-
-
-def wait_for(condition, seconds: float = 20):
-    """Poll `condition` until it gives something true; that value."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError("waited in vain")
 
 
 @contextmanager

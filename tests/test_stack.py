@@ -11,20 +11,11 @@ import pytest
 
 from assistant.config import PROJECT_ROOT
 from assistant.residents import find_by_phone
+from tests.conftest import wait_for
 
 pytestmark = pytest.mark.stack
 
 RECOVERY_SECONDS = 90
-
-
-def wait_for(predicate, seconds: float, what: str):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        result = predicate()
-        if result:
-            return result
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def test_healthz_is_ok_when_everything_is_ready(stack):

@@ -8,13 +8,13 @@ import multiprocessing
 import os
 import shutil
 import signal
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
 from assistant.config import PROJECT_ROOT
+from tests.conftest import wait_for
 from tests.test_voice_vosk import KOREAN_MODEL
 from voice.audio import SAMPLE_WIDTH, SPEECH_RATE
 from voice.endpointing import Endpointing
@@ -64,13 +64,6 @@ def worker_pids(pids: list[int | None]) -> list[int | None]:
     """Which of `pids` are still this process's running children."""
     running = {child.pid for child in multiprocessing.active_children()}
     return [pid for pid in pids if pid in running]
-
-
-def wait_for(condition, seconds: float = 60.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 @pytest.fixture(scope="module")
@@ -208,14 +201,14 @@ def test_recognition_processes_killed_worker_fails_its_streams(setup, expected, 
 
         os.kill(killed, signal.SIGKILL)
         with pytest.raises(VoiceError) as raised:
-            wait_for(lambda: not doomed.worker.alive)
+            wait_for(lambda: not doomed.worker.alive, 60)
             doomed.accept(speech[3200:6400])
         assert isinstance(raised.value, RecognitionWorkerLost)
         assert raised.value.code == "stt-worker-lost"
         doomed.close()
 
         assert heard(spared, speech, 0.1) == expected
-        wait_for(lambda: killed not in pool.pids and len(pool.pids) == 2)
+        wait_for(lambda: killed not in pool.pids and len(pool.pids) == 2, 60)
         streams = [pool.recogniser() for _ in range(2)]
         assert {stream.worker.pid for stream in streams} == set(pool.pids)
         assert [heard(stream, speech, 0.1) for stream in streams] == [expected] * 2
@@ -335,6 +328,6 @@ def test_recognition_processes_lost_mid_call_make_the_call_say_sorry(
 
     sorry, killed = asyncio.run(call_and_lose_the_workers())
     assert len(sorry) > 8000  # more than a second of speech
-    wait_for(lambda: len(recognition_workers()) == len(killed))
+    wait_for(lambda: len(recognition_workers()) == len(killed), 60)
     assert not killed & {worker.pid for worker in recognition_workers()}
     assert len(asyncio.run(call_again())) > 8000
